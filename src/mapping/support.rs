@@ -1,0 +1,122 @@
+//! Helpers shared by the set mappings: typed element access and N1 loops.
+
+use crate::model::{Amount, Date, Decimal, Party};
+use crate::x12::Segment;
+
+use super::MappingError;
+
+/// Element `n` as an owned string, `None` when empty.
+pub fn opt(seg: &Segment<'_>, n: usize) -> Option<String> {
+    let t = seg.text(n);
+    (!t.is_empty()).then(|| t.to_string())
+}
+
+/// Element `n`, required.
+pub fn req(seg: &Segment<'_>, id: &'static str, n: usize) -> Result<String, MappingError> {
+    opt(seg, n).ok_or(MappingError::Invalid {
+        segment: id,
+        element: n,
+        reason: "value is missing".into(),
+    })
+}
+
+/// Element `n` as a CCYYMMDD date, required.
+pub fn date(seg: &Segment<'_>, id: &'static str, n: usize) -> Result<Date, MappingError> {
+    Date::from_x12(&req(seg, id, n)?).map_err(|e| invalid(id, n, e))
+}
+
+/// Element `n` as a date when present.
+pub fn opt_date(seg: &Segment<'_>, id: &'static str, n: usize) -> Result<Option<Date>, MappingError> {
+    opt(seg, n).map(|v| Date::from_x12(&v).map_err(|e| invalid(id, n, e))).transpose()
+}
+
+/// Element `n` as a decimal, required.
+pub fn decimal(seg: &Segment<'_>, id: &'static str, n: usize) -> Result<Decimal, MappingError> {
+    req(seg, id, n)?.parse().map_err(|e| invalid(id, n, e))
+}
+
+/// Element `n` as a price when present.
+pub fn amount(seg: &Segment<'_>, id: &'static str, n: usize) -> Result<Option<Amount>, MappingError> {
+    opt(seg, n).map(|v| v.parse().map_err(|e| invalid(id, n, e))).transpose()
+}
+
+/// An N0/N2 integer (implied decimals), required.
+pub fn integer(seg: &Segment<'_>, id: &'static str, n: usize) -> Result<i64, MappingError> {
+    req(seg, id, n)?.parse().map_err(|e| invalid(id, n, e))
+}
+
+fn invalid(segment: &'static str, element: usize, e: impl std::fmt::Display) -> MappingError {
+    MappingError::Invalid {
+        segment,
+        element,
+        reason: e.to_string(),
+    }
+}
+
+/// Product id pairs (qualifier, id) from element `from` on: `VP*BP-1*BP*X`.
+pub fn product_ids<'a>(seg: &Segment<'a>, from: usize) -> Vec<(&'a str, &'a str)> {
+    let els: Vec<&str> = seg.elements().skip(from - 1).map(|e| e.as_str().unwrap_or("")).collect();
+    els.chunks(2)
+        .filter(|c| c.len() == 2 && !c[0].is_empty() && !c[1].is_empty())
+        .map(|c| (c[0], c[1]))
+        .collect()
+}
+
+/// Applies N1/N3/N4 to a party.
+pub fn party_segment(seg: &Segment<'_>, party: &mut Party) {
+    match seg.id() {
+        b"N1" => {
+            party.name = opt(seg, 2);
+            party.id_qualifier = opt(seg, 3);
+            party.id = opt(seg, 4);
+        }
+        b"N3" => {
+            if party.address1.is_none() {
+                party.address1 = opt(seg, 1);
+                party.address2 = opt(seg, 2);
+            } else if party.address2.is_none() {
+                party.address2 = opt(seg, 1);
+            }
+        }
+        b"N4" => {
+            party.city = opt(seg, 1);
+            party.state = opt(seg, 2);
+            party.postal_code = opt(seg, 3);
+            party.country = opt(seg, 4);
+        }
+        _ => {}
+    }
+}
+
+/// N1/N3/N4 segments for a party with entity code `entity`.
+pub fn party_segments(entity: &str, p: &Party) -> Vec<crate::x12::tree::OwnedSegment> {
+    use crate::x12::tree::OwnedSegment as S;
+    let mut out = vec![S::new("N1")
+        .el(entity)
+        .opt(p.name.clone())
+        .opt(p.id_qualifier.clone())
+        .opt(p.id.clone())];
+    if p.address1.is_some() {
+        out.push(S::new("N3").opt(p.address1.clone()).opt(p.address2.clone()));
+    }
+    if p.city.is_some() || p.state.is_some() || p.postal_code.is_some() || p.country.is_some() {
+        out.push(
+            S::new("N4")
+                .opt(p.city.clone())
+                .opt(p.state.clone())
+                .opt(p.postal_code.clone())
+                .opt(p.country.clone()),
+        );
+    }
+    out
+}
+
+/// Product id pairs to append to a segment: only those present.
+pub fn with_ids(mut seg: crate::x12::tree::OwnedSegment, ids: &[(&str, &Option<String>)]) -> crate::x12::tree::OwnedSegment {
+    for (q, v) in ids {
+        if let Some(v) = v {
+            seg = seg.el(*q).el(v.clone());
+        }
+    }
+    seg
+}

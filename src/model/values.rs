@@ -1,0 +1,378 @@
+//! Value types: dates, exact decimals and money amounts.
+
+use std::fmt;
+use std::str::FromStr;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// A value that does not parse.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid {kind}: {value:?}")]
+pub struct ValueError {
+    /// What was expected.
+    pub kind: &'static str,
+    /// What was given.
+    pub value: String,
+}
+
+fn invalid(kind: &'static str, value: &str) -> ValueError {
+    ValueError {
+        kind,
+        value: value.to_string(),
+    }
+}
+
+/// A calendar date, `YYYY-MM-DD` in JSON, `CCYYMMDD` in X12.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Date {
+    year: u16,
+    month: u8,
+    day: u8,
+}
+
+impl Date {
+    /// A date from its parts, checked.
+    pub fn new(year: u16, month: u8, day: u8) -> Option<Self> {
+        let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+        let days = match month {
+            1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+            4 | 6 | 9 | 11 => 30,
+            2 if leap => 29,
+            2 => 28,
+            _ => return None,
+        };
+        (1..=days).contains(&day).then_some(Self { year, month, day })
+    }
+
+    /// Parses X12 `CCYYMMDD` (or `YYMMDD`, taken as 20YY).
+    pub fn from_x12(s: &str) -> Result<Self, ValueError> {
+        let b = s.as_bytes();
+        if !b.iter().all(u8::is_ascii_digit) {
+            return Err(invalid("date", s));
+        }
+        let num = |r: std::ops::Range<usize>| s[r].parse::<u16>().unwrap_or(0);
+        let d = match b.len() {
+            8 => Self::new(num(0..4), num(4..6) as u8, num(6..8) as u8),
+            6 => Self::new(2000 + num(0..2), num(2..4) as u8, num(4..6) as u8),
+            _ => None,
+        };
+        d.ok_or_else(|| invalid("date", s))
+    }
+
+    /// X12 `CCYYMMDD`.
+    pub fn to_x12(&self) -> String {
+        format!("{:04}{:02}{:02}", self.year, self.month, self.day)
+    }
+}
+
+impl fmt::Display for Date {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:04}-{:02}-{:02}", self.year, self.month, self.day)
+    }
+}
+
+impl FromStr for Date {
+    type Err = ValueError;
+    fn from_str(s: &str) -> Result<Self, ValueError> {
+        let p: Vec<&str> = s.split('-').collect();
+        match p.as_slice() {
+            [y, m, d] if y.len() == 4 && m.len() == 2 && d.len() == 2 => {
+                let (y, m, d) = (y.parse().ok(), m.parse().ok(), d.parse().ok());
+                match (y, m, d) {
+                    (Some(y), Some(m), Some(d)) => Self::new(y, m, d),
+                    _ => None,
+                }
+            }
+            _ => None,
+        }
+        .ok_or_else(|| invalid("date (YYYY-MM-DD)", s))
+    }
+}
+
+impl Serialize for Date {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Date {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+impl JsonSchema for Date {
+    fn schema_name() -> String {
+        "Date".into()
+    }
+    fn json_schema(_: &mut schemars::gen::SchemaGenerator) -> schemars::schema::Schema {
+        schemars::schema::SchemaObject {
+            instance_type: Some(schemars::schema::InstanceType::String.into()),
+            format: Some("date".into()),
+            ..Default::default()
+        }
+        .into()
+    }
+}
+
+/// An exact decimal (quantities, prices): mantissa × 10^-scale.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct Decimal {
+    mantissa: i128,
+    scale: u32,
+}
+
+impl Decimal {
+    /// A whole number.
+    pub fn from_int(n: i64) -> Self {
+        Self {
+            mantissa: n as i128,
+            scale: 0,
+        }
+    }
+
+    fn rescale(self, scale: u32) -> i128 {
+        self.mantissa * 10i128.pow(scale - self.scale)
+    }
+
+    /// Sum of two decimals.
+    pub fn add(self, other: Self) -> Self {
+        let scale = self.scale.max(other.scale);
+        Self {
+            mantissa: self.rescale(scale) + other.rescale(scale),
+            scale,
+        }
+        .normalized()
+    }
+
+    /// Product of two decimals.
+    pub fn mul(self, other: Self) -> Self {
+        Self {
+            mantissa: self.mantissa * other.mantissa,
+            scale: self.scale + other.scale,
+        }
+        .normalized()
+    }
+
+    /// Rounded to whole cents (half away from zero).
+    pub fn to_cents(self) -> i64 {
+        if self.scale <= 2 {
+            return (self.mantissa * 10i128.pow(2 - self.scale)) as i64;
+        }
+        let div = 10i128.pow(self.scale - 2);
+        let q = self.mantissa / div;
+        let r = self.mantissa % div;
+        let adj = if r.abs() * 2 >= div { r.signum() } else { 0 };
+        (q + adj) as i64
+    }
+
+    /// From whole cents.
+    pub fn from_cents(c: i64) -> Self {
+        Self {
+            mantissa: c as i128,
+            scale: 2,
+        }
+        .normalized()
+    }
+
+    fn normalized(mut self) -> Self {
+        while self.scale > 0 && self.mantissa % 10 == 0 {
+            self.mantissa /= 10;
+            self.scale -= 1;
+        }
+        self
+    }
+
+    /// True when zero.
+    pub fn is_zero(&self) -> bool {
+        self.mantissa == 0
+    }
+}
+
+impl FromStr for Decimal {
+    type Err = ValueError;
+    fn from_str(s: &str) -> Result<Self, ValueError> {
+        let (neg, body) = match s.strip_prefix('-') {
+            Some(b) => (true, b),
+            None => (false, s.strip_prefix('+').unwrap_or(s)),
+        };
+        let (int, frac) = body.split_once('.').unwrap_or((body, ""));
+        let digits = int.len() + frac.len();
+        if digits == 0 || digits > 30 || !int.bytes().chain(frac.bytes()).all(|b| b.is_ascii_digit()) {
+            return Err(invalid("decimal", s));
+        }
+        let mut m: i128 = 0;
+        for b in int.bytes().chain(frac.bytes()) {
+            m = m * 10 + (b - b'0') as i128;
+        }
+        Ok(Self {
+            mantissa: if neg { -m } else { m },
+            scale: frac.len() as u32,
+        }
+        .normalized())
+    }
+}
+
+impl fmt::Display for Decimal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let neg = self.mantissa < 0;
+        let digits = self.mantissa.unsigned_abs().to_string();
+        let scale = self.scale as usize;
+        let (int, frac) = if digits.len() > scale {
+            (
+                digits[..digits.len() - scale].to_string(),
+                digits[digits.len() - scale..].to_string(),
+            )
+        } else {
+            ("0".to_string(), format!("{digits:0>scale$}"))
+        };
+        if neg {
+            f.write_str("-")?;
+        }
+        f.write_str(&int)?;
+        if !frac.is_empty() {
+            write!(f, ".{frac}")?;
+        }
+        Ok(())
+    }
+}
+
+impl Serialize for Decimal {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        if self.scale == 0 {
+            if let Ok(i) = i64::try_from(self.mantissa) {
+                return s.serialize_i64(i);
+            }
+        }
+        let f: f64 = self.to_string().parse().unwrap_or(0.0);
+        s.serialize_f64(f)
+    }
+}
+
+impl<'de> Deserialize<'de> for Decimal {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            I(i64),
+            F(f64),
+            S(String),
+        }
+        let text = match Raw::deserialize(d)? {
+            Raw::I(i) => i.to_string(),
+            Raw::F(f) => f.to_string(),
+            Raw::S(s) => s,
+        };
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+impl JsonSchema for Decimal {
+    fn schema_name() -> String {
+        "Decimal".into()
+    }
+    fn json_schema(_: &mut schemars::gen::SchemaGenerator) -> schemars::schema::Schema {
+        schemars::schema::SchemaObject {
+            instance_type: Some(schemars::schema::InstanceType::Number.into()),
+            ..Default::default()
+        }
+        .into()
+    }
+}
+
+/// A price as written (`16.00`, `0.125`): a decimal string whose text is kept.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Amount(String);
+
+impl Amount {
+    /// The value as a decimal.
+    pub fn value(&self) -> Decimal {
+        self.0.parse().unwrap_or_default()
+    }
+
+    /// The text as written.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl FromStr for Amount {
+    type Err = ValueError;
+    fn from_str(s: &str) -> Result<Self, ValueError> {
+        s.parse::<Decimal>().map_err(|_| invalid("amount", s))?;
+        Ok(Self(s.to_string()))
+    }
+}
+
+impl fmt::Display for Amount {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl Serialize for Amount {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for Amount {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            S(String),
+            N(serde_json::Number),
+        }
+        let text = match Raw::deserialize(d)? {
+            Raw::S(s) => s,
+            Raw::N(n) => n.to_string(),
+        };
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+impl JsonSchema for Amount {
+    fn schema_name() -> String {
+        "Amount".into()
+    }
+    fn json_schema(_: &mut schemars::gen::SchemaGenerator) -> schemars::schema::Schema {
+        schemars::schema::SchemaObject {
+            instance_type: Some(schemars::schema::InstanceType::String.into()),
+            string: Some(Box::new(schemars::schema::StringValidation {
+                pattern: Some(r"^-?[0-9]*\.?[0-9]+$".into()),
+                ..Default::default()
+            })),
+            ..Default::default()
+        }
+        .into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decimals_are_exact() {
+        let q: Decimal = "24".parse().unwrap();
+        let p: Decimal = "16.00".parse().unwrap();
+        assert_eq!(q.mul(p).to_cents(), 38400);
+        assert_eq!("0.125".parse::<Decimal>().unwrap().mul(Decimal::from_int(3)).to_cents(), 38);
+        assert_eq!("-1.005".parse::<Decimal>().unwrap().to_cents(), -101);
+        assert_eq!("1.50".parse::<Decimal>().unwrap().to_string(), "1.5");
+        assert_eq!(Decimal::from_cents(5).to_string(), "0.05");
+        assert!("1.2.3".parse::<Decimal>().is_err());
+        assert!("".parse::<Decimal>().is_err());
+    }
+
+    #[test]
+    fn dates() {
+        assert_eq!(Date::from_x12("20240229").unwrap().to_string(), "2024-02-29");
+        assert!(Date::from_x12("20230229").is_err());
+        assert_eq!("2024-03-15".parse::<Date>().unwrap().to_x12(), "20240315");
+        assert!("2024-3-15".parse::<Date>().is_err());
+    }
+}

@@ -1,0 +1,490 @@
+//! Declarative transaction-set schemas, loaded from `mappings/x12/<version>/`.
+//!
+//! A version folder holds `segments.toml` (the segment dictionary: elements
+//! with type, length, requirement and key code lists, plus syntax rules) and
+//! one `<set>.toml` per transaction set (its structure: positions, usage,
+//! max use and nested loops, written as an indented table). See
+//! `mappings/x12/README.md` for the format.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::Path;
+use std::sync::Arc;
+
+use serde::Deserialize;
+
+/// Errors loading schema files.
+#[derive(Debug, thiserror::Error)]
+pub enum SchemaError {
+    /// A file could not be read.
+    #[error("cannot read {path}: {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// A file is not valid TOML for its kind.
+    #[error("{path}: {message}")]
+    Invalid {
+        /// The file.
+        path: String,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+/// Requirement designator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub enum Req {
+    /// Mandatory.
+    M,
+    /// Optional.
+    O,
+    /// Conditional (relational rules decide).
+    X,
+}
+
+/// Data element type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DataType {
+    /// Alphanumeric string.
+    An,
+    /// Identifier from a code list.
+    Id,
+    /// Numeric with `n` implied decimals.
+    N(u8),
+    /// Decimal with an explicit point.
+    R,
+    /// Date, CCYYMMDD or YYMMDD.
+    Dt,
+    /// Time, HHMM[SS[d[d]]].
+    Tm,
+    /// Binary.
+    B,
+    /// Composite.
+    Composite,
+}
+
+impl<'de> Deserialize<'de> for DataType {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Ok(match s.as_str() {
+            "AN" => Self::An,
+            "ID" => Self::Id,
+            "R" => Self::R,
+            "DT" => Self::Dt,
+            "TM" => Self::Tm,
+            "B" => Self::B,
+            "C" => Self::Composite,
+            n if n.len() == 2 && n.starts_with('N') && n.as_bytes()[1].is_ascii_digit() => Self::N(n.as_bytes()[1] - b'0'),
+            other => return Err(serde::de::Error::custom(format!("unknown element type {other}"))),
+        })
+    }
+}
+
+/// One data element of a segment (or one component of a composite).
+#[derive(Debug, Clone, Deserialize)]
+pub struct ElementDef {
+    /// Element reference number (`353`, `C030`).
+    #[serde(rename = "ref")]
+    pub reference: String,
+    /// Name.
+    pub name: String,
+    /// Requirement.
+    pub req: Req,
+    /// Type.
+    #[serde(rename = "type")]
+    pub data_type: DataType,
+    /// Minimum length.
+    #[serde(default)]
+    pub min: usize,
+    /// Maximum length.
+    #[serde(default)]
+    pub max: usize,
+    /// Closed code list, when given.
+    #[serde(default)]
+    pub codes: Option<Vec<String>>,
+    /// Components of a composite.
+    #[serde(default)]
+    pub components: Vec<ElementDef>,
+    /// Maximum repetitions (005010 and later).
+    #[serde(default = "one")]
+    pub repeat: usize,
+}
+
+fn one() -> usize {
+    1
+}
+
+/// An X12 syntax note over element positions (1-based).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SyntaxRule {
+    /// P: if any is present, all are.
+    Paired(Vec<usize>),
+    /// R: at least one is present.
+    Required(Vec<usize>),
+    /// E: not more than one is present.
+    Exclusion(Vec<usize>),
+    /// C: if the first is present, all others are.
+    Conditional(usize, Vec<usize>),
+    /// L: if the first is present, at least one other is.
+    ListConditional(usize, Vec<usize>),
+}
+
+impl SyntaxRule {
+    fn parse(s: &str) -> Option<Self> {
+        let (kind, digits) = s.split_at_checked(1)?;
+        if digits.len() < 4 || digits.len() % 2 != 0 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        let pos: Vec<usize> = digits
+            .as_bytes()
+            .chunks(2)
+            .map(|c| ((c[0] - b'0') * 10 + (c[1] - b'0')) as usize)
+            .collect();
+        Some(match kind {
+            "P" => Self::Paired(pos),
+            "R" => Self::Required(pos),
+            "E" => Self::Exclusion(pos),
+            "C" => Self::Conditional(pos[0], pos[1..].to_vec()),
+            "L" => Self::ListConditional(pos[0], pos[1..].to_vec()),
+            _ => return None,
+        })
+    }
+}
+
+/// One segment of the dictionary.
+#[derive(Debug, Clone)]
+pub struct SegmentDef {
+    /// Segment id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Elements in order.
+    pub elements: Vec<ElementDef>,
+    /// Syntax notes.
+    pub rules: Vec<SyntaxRule>,
+}
+
+#[derive(Deserialize)]
+struct RawSegment {
+    name: String,
+    #[serde(default)]
+    rules: Vec<String>,
+    elements: Vec<ElementDef>,
+}
+
+#[derive(Deserialize)]
+struct RawDictionary {
+    segments: BTreeMap<String, RawSegment>,
+}
+
+#[derive(Deserialize)]
+struct RawSet {
+    id: String,
+    version: String,
+    functional_group: String,
+    name: String,
+    structure: String,
+}
+
+/// A position in a set's structure.
+#[derive(Debug, Clone)]
+pub enum Node {
+    /// A segment position.
+    Segment {
+        /// Segment id.
+        id: String,
+        /// Usage.
+        req: Req,
+        /// Maximum use.
+        max: usize,
+    },
+    /// A loop; its first child is the trigger segment.
+    Loop {
+        /// Loop identifier (`N1`, `PO1`, `2000`).
+        id: String,
+        /// Usage.
+        req: Req,
+        /// Maximum repeats.
+        max: usize,
+        /// Contents.
+        children: Vec<Node>,
+    },
+}
+
+impl Node {
+    /// Segment id of the position, or of the loop's trigger.
+    pub fn trigger(&self) -> &str {
+        match self {
+            Node::Segment { id, .. } => id,
+            Node::Loop { children, .. } => children.first().map(Node::trigger).unwrap_or(""),
+        }
+    }
+
+    /// Usage.
+    pub fn req(&self) -> Req {
+        match self {
+            Node::Segment { req, .. } | Node::Loop { req, .. } => *req,
+        }
+    }
+
+    /// Maximum use or repeats.
+    pub fn max(&self) -> usize {
+        match self {
+            Node::Segment { max, .. } | Node::Loop { max, .. } => *max,
+        }
+    }
+}
+
+/// A transaction set's definition for one version.
+#[derive(Debug, Clone)]
+pub struct SetSchema {
+    /// ST01 (`850`).
+    pub id: String,
+    /// Version (`004010`).
+    pub version: String,
+    /// GS01 of groups carrying it.
+    pub functional_group: String,
+    /// Name.
+    pub name: String,
+    /// Top-level positions, ST first, SE last.
+    pub structure: Vec<Node>,
+    /// Ids used anywhere in the structure.
+    pub segment_ids: HashSet<String>,
+    dictionary: Arc<HashMap<String, SegmentDef>>,
+}
+
+impl SetSchema {
+    /// The dictionary entry of a segment id.
+    pub fn segment(&self, id: &str) -> Option<&SegmentDef> {
+        self.dictionary.get(id)
+    }
+}
+
+/// All schemas, by version and set id.
+#[derive(Debug, Default, Clone)]
+pub struct Registry {
+    sets: HashMap<(String, String), Arc<SetSchema>>,
+    known_segments: HashSet<String>,
+}
+
+impl Registry {
+    /// Loads every version folder under `dir` (e.g. `mappings/x12`).
+    pub fn load(dir: &Path) -> Result<Self, SchemaError> {
+        let mut reg = Registry::default();
+        let mut versions: Vec<_> = read_dir(dir)?.into_iter().filter(|p| p.is_dir()).collect();
+        versions.sort();
+        for vdir in versions {
+            let dict_path = vdir.join("segments.toml");
+            let dict: RawDictionary = parse_toml(&dict_path)?;
+            let mut dictionary = HashMap::new();
+            for (id, raw) in dict.segments {
+                let mut rules = Vec::new();
+                for r in &raw.rules {
+                    rules.push(SyntaxRule::parse(r).ok_or_else(|| invalid(&dict_path, format!("segment {id}: bad rule {r}")))?);
+                }
+                reg.known_segments.insert(id.clone());
+                dictionary.insert(
+                    id.clone(),
+                    SegmentDef {
+                        id,
+                        name: raw.name,
+                        elements: raw.elements,
+                        rules,
+                    },
+                );
+            }
+            let dictionary = Arc::new(dictionary);
+            let mut files: Vec<_> = read_dir(&vdir)?;
+            files.sort();
+            for path in files {
+                let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("");
+                if path.extension().and_then(|e| e.to_str()) != Some("toml") || stem == "segments" {
+                    continue;
+                }
+                let raw: RawSet = parse_toml(&path)?;
+                let structure = parse_structure(&raw.structure).map_err(|m| invalid(&path, m))?;
+                let mut segment_ids = HashSet::new();
+                collect_ids(&structure, &mut segment_ids);
+                for id in &segment_ids {
+                    if !dictionary.contains_key(id) {
+                        return Err(invalid(&path, format!("segment {id} is not in {}", dict_path.display())));
+                    }
+                }
+                let schema = SetSchema {
+                    id: raw.id.clone(),
+                    version: raw.version.clone(),
+                    functional_group: raw.functional_group,
+                    name: raw.name,
+                    structure,
+                    segment_ids,
+                    dictionary: dictionary.clone(),
+                };
+                reg.sets.insert((raw.version, raw.id), Arc::new(schema));
+            }
+        }
+        Ok(reg)
+    }
+
+    /// The schema for a set id in a version (GS08; only its first six characters count).
+    pub fn get(&self, version: &str, set: &str) -> Option<Arc<SetSchema>> {
+        let base = version.get(..6).unwrap_or(version);
+        self.sets.get(&(base.to_string(), set.to_string())).cloned()
+    }
+
+    /// True when any schema exists for the version (GS08).
+    pub fn has_version(&self, version: &str) -> bool {
+        let base = version.get(..6).unwrap_or(version);
+        self.sets.keys().any(|(v, _)| v == base)
+    }
+
+    /// True when the id is a segment of any loaded dictionary, or an envelope segment.
+    pub fn is_known_segment(&self, id: &str) -> bool {
+        self.known_segments.contains(id) || matches!(id, "ISA" | "IEA" | "GS" | "GE" | "TA1")
+    }
+
+    /// Loaded (version, set) pairs, sorted.
+    pub fn sets(&self) -> Vec<(String, String)> {
+        let mut v: Vec<_> = self.sets.keys().cloned().collect();
+        v.sort();
+        v
+    }
+}
+
+fn read_dir(dir: &Path) -> Result<Vec<std::path::PathBuf>, SchemaError> {
+    let io = |source| SchemaError::Io {
+        path: dir.display().to_string(),
+        source,
+    };
+    std::fs::read_dir(dir)
+        .map_err(io)?
+        .map(|e| e.map(|e| e.path()).map_err(io))
+        .collect()
+}
+
+fn parse_toml<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, SchemaError> {
+    let text = std::fs::read_to_string(path).map_err(|source| SchemaError::Io {
+        path: path.display().to_string(),
+        source,
+    })?;
+    toml::from_str(&text).map_err(|e| invalid(path, e.to_string()))
+}
+
+fn invalid(path: &Path, message: String) -> SchemaError {
+    SchemaError::Invalid {
+        path: path.display().to_string(),
+        message,
+    }
+}
+
+fn collect_ids(nodes: &[Node], out: &mut HashSet<String>) {
+    for n in nodes {
+        match n {
+            Node::Segment { id, .. } => {
+                out.insert(id.clone());
+            }
+            Node::Loop { children, .. } => collect_ids(children, out),
+        }
+    }
+}
+
+/// Parses the indented structure table: `ID REQ MAX` or `LOOP ID REQ MAX`.
+pub fn parse_structure(text: &str) -> Result<Vec<Node>, String> {
+    let mut lines = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let content = line.split('#').next().unwrap_or("").trim_end();
+        if content.trim().is_empty() {
+            continue;
+        }
+        let indent = content.len() - content.trim_start().len();
+        if indent % 2 != 0 {
+            return Err(format!("structure line {}: indentation must be a multiple of two", n + 1));
+        }
+        lines.push((n + 1, indent / 2, content.trim()));
+    }
+    let mut pos = 0;
+    let nodes = parse_level(&lines, &mut pos, 0)?;
+    if pos != lines.len() {
+        return Err(format!("structure line {}: unexpected indentation", lines[pos].0));
+    }
+    Ok(nodes)
+}
+
+fn parse_level(lines: &[(usize, usize, &str)], pos: &mut usize, depth: usize) -> Result<Vec<Node>, String> {
+    let mut nodes = Vec::new();
+    while *pos < lines.len() {
+        let (line_no, indent, text) = lines[*pos];
+        if indent < depth {
+            break;
+        }
+        if indent > depth {
+            return Err(format!("structure line {line_no}: unexpected indentation"));
+        }
+        *pos += 1;
+        let words: Vec<&str> = text.split_whitespace().collect();
+        let (is_loop, rest) = match words.first() {
+            Some(&"LOOP") => (true, &words[1..]),
+            _ => (false, &words[..]),
+        };
+        let [id, req, max] = rest else {
+            return Err(format!("structure line {line_no}: expected [LOOP] ID REQ MAX"));
+        };
+        let req = match *req {
+            "M" => Req::M,
+            "O" => Req::O,
+            "X" => Req::X,
+            other => return Err(format!("structure line {line_no}: usage {other}")),
+        };
+        let max = if *max == ">1" {
+            usize::MAX
+        } else {
+            max.parse().map_err(|_| format!("structure line {line_no}: max {max}"))?
+        };
+        if is_loop {
+            let children = parse_level(lines, pos, depth + 1)?;
+            if children.is_empty() {
+                return Err(format!("structure line {line_no}: empty loop {id}"));
+            }
+            nodes.push(Node::Loop {
+                id: id.to_string(),
+                req,
+                max,
+                children,
+            });
+        } else {
+            nodes.push(Node::Segment {
+                id: id.to_string(),
+                req,
+                max,
+            });
+        }
+    }
+    Ok(nodes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn structure_nests_by_indentation() {
+        let s = parse_structure("ST M 1\nLOOP N1 O 200\n  N1 O 1\n  LOOP X M >1\n    X M 1\n  N3 O 2\nSE M 1\n").unwrap();
+        assert_eq!(s.len(), 3);
+        let Node::Loop { children, max, .. } = &s[1] else { panic!() };
+        assert_eq!(*max, 200);
+        assert_eq!(children.len(), 3);
+        assert_eq!(children[1].trigger(), "X");
+        assert_eq!(children[1].max(), usize::MAX);
+        assert!(parse_structure("ST M 1\n   N1 O 1").is_err());
+        assert!(parse_structure("ST Q 1").is_err());
+    }
+
+    #[test]
+    fn syntax_rules() {
+        assert_eq!(SyntaxRule::parse("P0304"), Some(SyntaxRule::Paired(vec![3, 4])));
+        assert_eq!(SyntaxRule::parse("C040506"), Some(SyntaxRule::Conditional(4, vec![5, 6])));
+        assert_eq!(SyntaxRule::parse("Z0102"), None);
+        assert_eq!(SyntaxRule::parse("P03"), None);
+    }
+}

@@ -1,0 +1,212 @@
+//! Borrowed views of one segment, its elements and their components.
+//!
+//! Nothing here allocates: a [`Segment`] is a slice of the input plus the
+//! interchange's delimiters, and elements are found on demand with `memchr`.
+
+use super::delimiters::Delimiters;
+use super::error::Position;
+
+/// One segment as it appears in the input, without its terminator.
+#[derive(Clone, Copy)]
+pub struct Segment<'a> {
+    raw: &'a [u8],
+    delimiters: Delimiters,
+    position: Position,
+}
+
+impl<'a> Segment<'a> {
+    /// A segment over `raw` (without terminator).
+    pub fn new(raw: &'a [u8], delimiters: Delimiters, position: Position) -> Self {
+        Self { raw, delimiters, position }
+    }
+
+    /// The segment's bytes, without terminator.
+    pub fn raw(&self) -> &'a [u8] {
+        self.raw
+    }
+
+    /// Delimiters of the interchange the segment belongs to.
+    pub fn delimiters(&self) -> Delimiters {
+        self.delimiters
+    }
+
+    /// Where the segment starts in the input.
+    pub fn position(&self) -> Position {
+        self.position
+    }
+
+    /// The segment id (`ISA`, `BEG`, …), the bytes before the first element separator.
+    pub fn id(&self) -> &'a [u8] {
+        match memchr::memchr(self.delimiters.element, self.raw) {
+            Some(i) => &self.raw[..i],
+            None => self.raw,
+        }
+    }
+
+    /// The segment id as text (empty when it is not UTF-8).
+    pub fn id_str(&self) -> &'a str {
+        std::str::from_utf8(self.id()).unwrap_or("")
+    }
+
+    /// True when the id equals `id`.
+    pub fn is(&self, id: &str) -> bool {
+        self.id() == id.as_bytes()
+    }
+
+    /// The data elements after the id, in order (empty ones included).
+    pub fn elements(&self) -> Elements<'a> {
+        let id_len = self.id().len();
+        let rest = if id_len < self.raw.len() {
+            Some(&self.raw[id_len + 1..])
+        } else {
+            None
+        };
+        Elements {
+            rest,
+            delimiters: self.delimiters,
+        }
+    }
+
+    /// Number of data elements after the id (trailing empty ones included).
+    pub fn element_count(&self) -> usize {
+        memchr::memchr_iter(self.delimiters.element, self.raw).count()
+    }
+
+    /// Element `n`, 1-based as in `BEG03`; `None` when absent.
+    pub fn element(&self, n: usize) -> Option<Element<'a>> {
+        if n == 0 {
+            return None;
+        }
+        self.elements().nth(n - 1)
+    }
+
+    /// Element `n` as bytes, empty when absent.
+    pub fn get(&self, n: usize) -> &'a [u8] {
+        self.element(n).map(|e| e.raw()).unwrap_or(b"")
+    }
+
+    /// Element `n` as text, empty when absent or not UTF-8.
+    pub fn text(&self, n: usize) -> &'a str {
+        std::str::from_utf8(self.get(n)).unwrap_or("")
+    }
+}
+
+impl std::fmt::Debug for Segment<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Segment")
+            .field("raw", &String::from_utf8_lossy(self.raw))
+            .field("position", &self.position)
+            .finish()
+    }
+}
+
+/// Iterator over a segment's data elements.
+#[derive(Clone)]
+pub struct Elements<'a> {
+    rest: Option<&'a [u8]>,
+    delimiters: Delimiters,
+}
+
+impl<'a> Iterator for Elements<'a> {
+    type Item = Element<'a>;
+
+    fn next(&mut self) -> Option<Element<'a>> {
+        let rest = self.rest?;
+        let (raw, next) = match memchr::memchr(self.delimiters.element, rest) {
+            Some(i) => (&rest[..i], Some(&rest[i + 1..])),
+            None => (rest, None),
+        };
+        self.rest = next;
+        Some(Element {
+            raw,
+            delimiters: self.delimiters,
+        })
+    }
+}
+
+/// One data element: simple, composite or repeated.
+#[derive(Clone, Copy)]
+pub struct Element<'a> {
+    raw: &'a [u8],
+    delimiters: Delimiters,
+}
+
+impl<'a> Element<'a> {
+    /// The element's bytes as they appear in the segment.
+    pub fn raw(&self) -> &'a [u8] {
+        self.raw
+    }
+
+    /// The element as text, `None` when it is not UTF-8.
+    pub fn as_str(&self) -> Option<&'a str> {
+        std::str::from_utf8(self.raw).ok()
+    }
+
+    /// True when the element is empty.
+    pub fn is_empty(&self) -> bool {
+        self.raw.is_empty()
+    }
+
+    /// Repetitions of the element (one when the interchange has no repetition separator).
+    pub fn repetitions(&self) -> impl Iterator<Item = Element<'a>> + 'a {
+        let d = self.delimiters;
+        let parts: Box<dyn Iterator<Item = &'a [u8]> + 'a> = match d.repetition {
+            Some(r) => Box::new(self.raw.split(move |b| *b == r)),
+            None => Box::new(std::iter::once(self.raw)),
+        };
+        parts.map(move |raw| Element { raw, delimiters: d })
+    }
+
+    /// Components of the element, split on the component separator.
+    pub fn components(&self) -> impl Iterator<Item = &'a [u8]> + 'a {
+        let c = self.delimiters.component;
+        self.raw.split(move |b| *b == c)
+    }
+}
+
+impl std::fmt::Debug for Element<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Element({:?})", String::from_utf8_lossy(self.raw))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn seg(raw: &[u8]) -> Segment<'_> {
+        let d = Delimiters {
+            repetition: Some(b'^'),
+            ..Delimiters::default()
+        };
+        Segment::new(raw, d, Position::default())
+    }
+
+    #[test]
+    fn elements_are_one_based_and_keep_empties() {
+        let s = seg(b"PO1*1*24*EA*16.00**VP*BP-4471");
+        assert_eq!(s.id(), b"PO1");
+        assert_eq!(s.text(1), "1");
+        assert_eq!(s.text(5), "");
+        assert_eq!(s.text(7), "BP-4471");
+        assert!(s.element(8).is_none());
+        assert_eq!(s.element_count(), 7);
+    }
+
+    #[test]
+    fn components_and_repetitions() {
+        let s = seg(b"AK4*2>1*355*7*ea^X");
+        let e = s.element(1).unwrap();
+        assert_eq!(e.components().collect::<Vec<_>>(), vec![&b"2"[..], b"1"]);
+        let reps: Vec<_> = s.element(4).unwrap().repetitions().map(|e| e.raw()).collect();
+        assert_eq!(reps, vec![&b"ea"[..], b"X"]);
+    }
+
+    #[test]
+    fn segment_without_elements() {
+        let s = seg(b"LS");
+        assert_eq!(s.id(), b"LS");
+        assert_eq!(s.elements().count(), 0);
+        assert_eq!(s.element_count(), 0);
+    }
+}

@@ -1,0 +1,584 @@
+//! A transaction set checked against its schema: every error with its X12 code.
+//!
+//! Segments are matched to the structure with a stack of loop frames: a
+//! segment is looked for forward from the current position in the innermost
+//! loop, then in each enclosing one (closing the inner loops); the trigger of
+//! a loop opens a new iteration. Positions passed over are checked for missing
+//! mandatory segments. A segment that fits nowhere ahead is reported (out of
+//! sequence, unexpected, or unrecognized) and leaves the state unchanged.
+
+use std::collections::HashMap;
+
+use super::envelope::{SetIssue, TransactionSet};
+use super::schema::{DataType, ElementDef, Node, Registry, Req, SegmentDef, SetSchema, SyntaxRule};
+use super::segment::Segment;
+
+/// Segment-level error code (element 720 in a 997, 620 in a 999).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SegmentCode {
+    /// 1: unrecognized segment id.
+    Unrecognized,
+    /// 2: unexpected segment.
+    Unexpected,
+    /// 3: mandatory segment missing.
+    MandatoryMissing,
+    /// 4: loop occurs over maximum times.
+    LoopOverMax,
+    /// 5: segment exceeds maximum use.
+    ExceedsMaxUse,
+    /// 6: segment not in defined transaction set.
+    NotInSet,
+    /// 7: segment not in proper sequence.
+    OutOfSequence,
+    /// 8: segment has data element errors.
+    ElementErrors,
+}
+
+impl SegmentCode {
+    /// The AK304 / IK304 code.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Unrecognized => "1",
+            Self::Unexpected => "2",
+            Self::MandatoryMissing => "3",
+            Self::LoopOverMax => "4",
+            Self::ExceedsMaxUse => "5",
+            Self::NotInSet => "6",
+            Self::OutOfSequence => "7",
+            Self::ElementErrors => "8",
+        }
+    }
+}
+
+/// Element-level error code (element 723 in a 997, 621 in a 999).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ElementCode {
+    /// 1: mandatory data element missing.
+    MandatoryMissing,
+    /// 2: conditional required data element missing.
+    ConditionalMissing,
+    /// 3: too many data elements.
+    TooMany,
+    /// 4: data element too short.
+    TooShort,
+    /// 5: data element too long.
+    TooLong,
+    /// 6: invalid character in data element.
+    InvalidCharacter,
+    /// 7: invalid code value.
+    InvalidCode,
+    /// 8: invalid date.
+    InvalidDate,
+    /// 9: invalid time.
+    InvalidTime,
+    /// 10: exclusion condition violated.
+    ExclusionViolated,
+    /// 12: too many repetitions.
+    TooManyRepetitions,
+    /// 13: too many components.
+    TooManyComponents,
+}
+
+impl ElementCode {
+    /// The AK403 / IK403 code.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::MandatoryMissing => "1",
+            Self::ConditionalMissing => "2",
+            Self::TooMany => "3",
+            Self::TooShort => "4",
+            Self::TooLong => "5",
+            Self::InvalidCharacter => "6",
+            Self::InvalidCode => "7",
+            Self::InvalidDate => "8",
+            Self::InvalidTime => "9",
+            Self::ExclusionViolated => "10",
+            Self::TooManyRepetitions => "12",
+            Self::TooManyComponents => "13",
+        }
+    }
+}
+
+/// One bad data element.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ElementError {
+    /// 1-based position in the segment.
+    pub position: usize,
+    /// 1-based component position, for composites.
+    pub component: Option<usize>,
+    /// 1-based repetition, for repeated elements.
+    pub repetition: Option<usize>,
+    /// Element reference number (`353`), when known.
+    pub reference: Option<String>,
+    /// What is wrong.
+    pub code: ElementCode,
+    /// A copy of the bad value (AK404), when there is one.
+    pub value: Option<String>,
+}
+
+/// One bad (or missing) segment.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct SegmentError {
+    /// Segment id (for a missing segment, the id that was expected).
+    pub id: String,
+    /// 1-based position in the set, ST = 1 (AK302).
+    pub position: usize,
+    /// Loop the segment belongs to (AK303), if any.
+    pub loop_id: Option<String>,
+    /// What is wrong.
+    pub code: SegmentCode,
+    /// Element errors (with code 8).
+    pub elements: Vec<ElementError>,
+}
+
+/// The outcome for one transaction set.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SetReport {
+    /// ST01.
+    pub set_id: String,
+    /// ST02.
+    pub control_number: String,
+    /// ST03, if sent.
+    pub implementation_reference: Option<String>,
+    /// Envelope and set-level issues (AK502…).
+    pub issues: Vec<SetIssue>,
+    /// Segment and element errors.
+    pub errors: Vec<SegmentError>,
+}
+
+impl SetReport {
+    /// True when nothing is wrong.
+    pub fn accepted(&self) -> bool {
+        self.issues.is_empty() && self.errors.is_empty()
+    }
+}
+
+struct Frame<'s> {
+    nodes: &'s [Node],
+    loop_id: Option<&'s str>,
+    cur: usize,
+    counts: Vec<usize>,
+    is_loop: bool,
+}
+
+impl<'s> Frame<'s> {
+    fn new(nodes: &'s [Node], loop_id: Option<&'s str>) -> Self {
+        Self {
+            nodes,
+            loop_id,
+            cur: 0,
+            counts: vec![0; nodes.len()],
+            is_loop: loop_id.is_some(),
+        }
+    }
+
+    /// Where a segment with this id fits, looking forward from the current position.
+    fn find(&self, id: &str) -> Option<usize> {
+        // Inside a loop, its trigger again means a new iteration, found by the parent frame.
+        let from = if self.is_loop { self.cur.max(1) } else { self.cur };
+        (from..self.nodes.len()).find(|&j| self.nodes[j].trigger() == id)
+    }
+}
+
+/// Validates one set. `version` is GS08; `registry` supplies the schema.
+pub fn validate_set(registry: &Registry, version: &str, set: &TransactionSet) -> SetReport {
+    let mut report = SetReport {
+        set_id: set.id.clone(),
+        control_number: set.control_number.clone(),
+        implementation_reference: set.implementation_reference.clone(),
+        issues: set.issues.clone(),
+        errors: Vec::new(),
+    };
+    match registry.get(version, &set.id) {
+        None => {
+            if !report.issues.contains(&SetIssue::InvalidSetId) {
+                report.issues.insert(0, SetIssue::NotSupported);
+            }
+        }
+        Some(schema) => {
+            let v5 = version.get(..6).is_some_and(|v| v >= "005010");
+            report.errors = check_structure(registry, &schema, set, v5);
+            check_hierarchy(set, &mut report.errors);
+            report.errors.sort_by_key(|e| e.position);
+            if !report.errors.is_empty() {
+                report.issues.push(SetIssue::SegmentsInError);
+            }
+        }
+    }
+    report
+}
+
+fn check_structure(registry: &Registry, schema: &SetSchema, set: &TransactionSet, v5: bool) -> Vec<SegmentError> {
+    let mut errors = Vec::new();
+    let mut stack = vec![Frame::new(&schema.structure, None)];
+    let mut last_position = 1;
+    for (i, seg) in set.segments().enumerate() {
+        let position = i + 1;
+        last_position = position;
+        let id = seg.id_str();
+        let found = (0..stack.len()).rev().find_map(|level| stack[level].find(id).map(|j| (level, j)));
+        let Some((level, j)) = found else {
+            let code = if id.len() < 2
+                || id.len() > 3
+                || !id.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+                || !registry.is_known_segment(id)
+            {
+                SegmentCode::Unrecognized
+            } else if schema.segment_ids.contains(id) {
+                SegmentCode::OutOfSequence
+            } else {
+                SegmentCode::Unexpected
+            };
+            errors.push(SegmentError {
+                id: id.to_string(),
+                position,
+                loop_id: stack.last().and_then(|f| f.loop_id).map(str::to_string),
+                code,
+                elements: Vec::new(),
+            });
+            continue;
+        };
+        while stack.len() > level + 1 {
+            let f = stack.pop().expect("frame above level");
+            missing(&f, f.cur, f.nodes.len(), position, &mut errors);
+        }
+        let frame = stack.last_mut().expect("level frame");
+        missing(frame, frame.cur, j, position, &mut errors);
+        frame.cur = j;
+        frame.counts[j] += 1;
+        let count = frame.counts[j];
+        let loop_id = frame.loop_id.map(str::to_string);
+        let mut node = &frame.nodes[j];
+        let mut seg_error = None;
+        if count > node.max() {
+            let code = if matches!(node, Node::Loop { .. }) {
+                SegmentCode::LoopOverMax
+            } else {
+                SegmentCode::ExceedsMaxUse
+            };
+            seg_error = Some(code);
+        }
+        let mut inner_loop = loop_id;
+        while let Node::Loop { id: lid, children, .. } = node {
+            let mut f = Frame::new(children, Some(lid.as_str()));
+            f.counts[0] = 1;
+            inner_loop = Some(lid.clone());
+            node = &children[0];
+            stack.push(f);
+        }
+        let elements = schema.segment(id).map(|def| check_elements(&seg, def, v5)).unwrap_or_default();
+        if let Some(code) = seg_error {
+            errors.push(SegmentError {
+                id: id.to_string(),
+                position,
+                loop_id: inner_loop.clone(),
+                code,
+                elements: Vec::new(),
+            });
+        }
+        if !elements.is_empty() {
+            errors.push(SegmentError {
+                id: id.to_string(),
+                position,
+                loop_id: inner_loop,
+                code: SegmentCode::ElementErrors,
+                elements,
+            });
+        }
+    }
+    while let Some(f) = stack.pop() {
+        missing(&f, f.cur, f.nodes.len(), last_position, &mut errors);
+    }
+    // A mandatory segment that is present but misplaced is reported once, as out of sequence.
+    let misplaced: Vec<String> = errors
+        .iter()
+        .filter(|e| e.code == SegmentCode::OutOfSequence)
+        .map(|e| e.id.clone())
+        .collect();
+    errors.retain(|e| !(e.code == SegmentCode::MandatoryMissing && misplaced.contains(&e.id)));
+    errors
+}
+
+/// Reports mandatory positions in `from..to` of a frame that were never used.
+fn missing(frame: &Frame<'_>, from: usize, to: usize, position: usize, errors: &mut Vec<SegmentError>) {
+    for k in from..to {
+        let node = &frame.nodes[k];
+        // A missing SE is an envelope issue (AK502 2), reported there.
+        if node.req() == Req::M && frame.counts[k] == 0 && node.trigger() != "SE" && node.trigger() != "ST" {
+            errors.push(SegmentError {
+                id: node.trigger().to_string(),
+                position,
+                loop_id: match node {
+                    Node::Loop { id, .. } => Some(id.clone()),
+                    Node::Segment { .. } => frame.loop_id.map(str::to_string),
+                },
+                code: SegmentCode::MandatoryMissing,
+                elements: Vec::new(),
+            });
+        }
+    }
+}
+
+/// Checks every element of a segment against its definition.
+pub fn check_elements(seg: &Segment<'_>, def: &SegmentDef, v5: bool) -> Vec<ElementError> {
+    let d = seg.delimiters();
+    let values: Vec<&[u8]> = seg.elements().map(|e| e.raw()).collect();
+    let mut errors = Vec::new();
+    let err =
+        |position: usize, component: Option<usize>, repetition: Option<usize>, el: Option<&ElementDef>, code: ElementCode, value: &[u8]| {
+            ElementError {
+                position,
+                component,
+                repetition,
+                reference: el.map(|e| e.reference.clone()),
+                code,
+                value: (!value.is_empty()).then(|| String::from_utf8_lossy(value).into_owned()),
+            }
+        };
+    for (i, v) in values.iter().enumerate().skip(def.elements.len()) {
+        if !v.is_empty() {
+            errors.push(err(i + 1, None, None, None, ElementCode::TooMany, v));
+            break;
+        }
+    }
+    for (i, el) in def.elements.iter().enumerate() {
+        let value = values.get(i).copied().unwrap_or(b"");
+        let pos = i + 1;
+        if value.is_empty() {
+            if el.req == Req::M {
+                errors.push(err(pos, None, None, Some(el), ElementCode::MandatoryMissing, value));
+            }
+            continue;
+        }
+        let reps: Vec<&[u8]> = match d.repetition {
+            Some(r) if value.contains(&r) => value.split(|b| *b == r).collect(),
+            _ => vec![value],
+        };
+        if reps.len() > el.repeat {
+            errors.push(err(pos, None, None, Some(el), ElementCode::TooManyRepetitions, value));
+            continue;
+        }
+        for (ri, rep) in reps.iter().enumerate() {
+            let repetition = (reps.len() > 1).then_some(ri + 1);
+            if el.data_type == DataType::Composite {
+                let comps: Vec<&[u8]> = rep.split(|b| *b == d.component).collect();
+                if comps.len() > el.components.len() && comps[el.components.len()..].iter().any(|c| !c.is_empty()) {
+                    errors.push(err(pos, None, repetition, Some(el), ElementCode::TooManyComponents, rep));
+                }
+                for (ci, cdef) in el.components.iter().enumerate() {
+                    let c = comps.get(ci).copied().unwrap_or(b"");
+                    let code = if c.is_empty() {
+                        (cdef.req == Req::M).then_some(ElementCode::MandatoryMissing)
+                    } else {
+                        check_simple(c, cdef)
+                    };
+                    if let Some(code) = code {
+                        errors.push(err(pos, Some(ci + 1), repetition, Some(cdef), code, c));
+                    }
+                }
+            } else if rep.contains(&d.component) {
+                let code = if v5 {
+                    ElementCode::TooManyComponents
+                } else {
+                    ElementCode::InvalidCharacter
+                };
+                errors.push(err(pos, None, repetition, Some(el), code, rep));
+            } else if let Some(code) = check_simple(rep, el) {
+                errors.push(err(pos, None, repetition, Some(el), code, rep));
+            }
+        }
+    }
+    let present = |p: usize| values.get(p.wrapping_sub(1)).is_some_and(|v| !v.is_empty());
+    let elem = |p: usize| def.elements.get(p.wrapping_sub(1));
+    for rule in &def.rules {
+        match rule {
+            SyntaxRule::Paired(ps) if ps.iter().any(|&p| present(p)) => {
+                for &p in ps.iter().filter(|&&p| !present(p)) {
+                    errors.push(err(p, None, None, elem(p), ElementCode::ConditionalMissing, b""));
+                }
+            }
+            SyntaxRule::Required(ps) if !ps.iter().any(|&p| present(p)) => {
+                errors.push(err(ps[0], None, None, elem(ps[0]), ElementCode::ConditionalMissing, b""));
+            }
+            SyntaxRule::Exclusion(ps) => {
+                for &p in ps.iter().filter(|&&p| present(p)).skip(1) {
+                    errors.push(err(p, None, None, elem(p), ElementCode::ExclusionViolated, values[p - 1]));
+                }
+            }
+            SyntaxRule::Conditional(first, rest) if present(*first) => {
+                for &p in rest.iter().filter(|&&p| !present(p)) {
+                    errors.push(err(p, None, None, elem(p), ElementCode::ConditionalMissing, b""));
+                }
+            }
+            SyntaxRule::ListConditional(first, rest) if present(*first) && !rest.iter().any(|&p| present(p)) => {
+                errors.push(err(rest[0], None, None, elem(rest[0]), ElementCode::ConditionalMissing, b""));
+            }
+            _ => {}
+        }
+    }
+    errors.sort_by_key(|e| (e.position, e.component));
+    errors
+}
+
+/// Checks one non-empty simple value against type, length and code list.
+fn check_simple(v: &[u8], el: &ElementDef) -> Option<ElementCode> {
+    let len_of = |n: usize| {
+        if n < el.min {
+            Some(ElementCode::TooShort)
+        } else if el.max > 0 && n > el.max {
+            Some(ElementCode::TooLong)
+        } else {
+            None
+        }
+    };
+    match el.data_type {
+        DataType::N(_) => {
+            let digits = v.strip_prefix(b"-").unwrap_or(v);
+            if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+                return Some(ElementCode::InvalidCharacter);
+            }
+            len_of(digits.len())
+        }
+        DataType::R => {
+            let body = v.strip_prefix(b"-").unwrap_or(v);
+            let digits = body.iter().filter(|b| b.is_ascii_digit()).count();
+            let dots = body.iter().filter(|b| **b == b'.').count();
+            if digits == 0 || dots > 1 || digits + dots != body.len() {
+                return Some(ElementCode::InvalidCharacter);
+            }
+            len_of(digits)
+        }
+        DataType::Dt => {
+            if !valid_date(v) {
+                return Some(ElementCode::InvalidDate);
+            }
+            len_of(v.len())
+        }
+        DataType::Tm => {
+            if !valid_time(v) {
+                return Some(ElementCode::InvalidTime);
+            }
+            len_of(v.len())
+        }
+        DataType::B | DataType::Composite => None,
+        DataType::An | DataType::Id => {
+            let Ok(text) = std::str::from_utf8(v) else {
+                return Some(ElementCode::InvalidCharacter);
+            };
+            if text.chars().any(char::is_control) {
+                return Some(ElementCode::InvalidCharacter);
+            }
+            if let Some(code) = len_of(text.chars().count()) {
+                return Some(code);
+            }
+            match &el.codes {
+                Some(codes) if el.data_type == DataType::Id && !codes.iter().any(|c| c == text) => Some(ElementCode::InvalidCode),
+                // X12 code values are upper case: `ea` is not the unit `EA`.
+                None if el.data_type == DataType::Id && text.bytes().any(|b| b.is_ascii_lowercase()) => Some(ElementCode::InvalidCode),
+                _ => None,
+            }
+        }
+    }
+}
+
+/// CCYYMMDD or YYMMDD, with real month lengths.
+pub fn valid_date(v: &[u8]) -> bool {
+    if !(v.len() == 8 || v.len() == 6) || !v.iter().all(u8::is_ascii_digit) {
+        return false;
+    }
+    let n = |s: &[u8]| s.iter().fold(0u32, |a, b| a * 10 + (b - b'0') as u32);
+    let (y, rest) = if v.len() == 8 {
+        (n(&v[..4]), &v[4..])
+    } else {
+        (2000 + n(&v[..2]), &v[2..])
+    };
+    let (m, d) = (n(&rest[..2]), n(&rest[2..]));
+    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    let days = match m {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return false,
+    };
+    (1..=days).contains(&d)
+}
+
+/// HHMM, HHMMSS, HHMMSSd or HHMMSSdd.
+pub fn valid_time(v: &[u8]) -> bool {
+    if !matches!(v.len(), 4 | 6 | 7 | 8) || !v.iter().all(u8::is_ascii_digit) {
+        return false;
+    }
+    let n = |s: &[u8]| (s[0] - b'0') as u32 * 10 + (s[1] - b'0') as u32;
+    n(&v[..2]) < 24 && n(&v[2..4]) < 60 && (v.len() < 6 || n(&v[4..6]) < 60)
+}
+
+/// HL numbering in hierarchical sets (856): HL01 unique, HL02 an earlier HL01.
+fn check_hierarchy(set: &TransactionSet, errors: &mut Vec<SegmentError>) {
+    let mut seen: HashMap<Vec<u8>, usize> = HashMap::new();
+    for (i, seg) in set.segments().enumerate() {
+        if !seg.is("HL") {
+            continue;
+        }
+        let id = seg.get(1).to_vec();
+        let parent = seg.get(2);
+        let mut elements = Vec::new();
+        if !id.is_empty() && seen.insert(id.clone(), i).is_some() {
+            elements.push(ElementError {
+                position: 1,
+                component: None,
+                repetition: None,
+                reference: Some("628".into()),
+                code: ElementCode::InvalidCode,
+                value: Some(String::from_utf8_lossy(&id).into_owned()),
+            });
+        }
+        if !parent.is_empty() && (!seen.contains_key(parent) || parent == id.as_slice()) {
+            elements.push(ElementError {
+                position: 2,
+                component: None,
+                repetition: None,
+                reference: Some("734".into()),
+                code: ElementCode::InvalidCode,
+                value: Some(String::from_utf8_lossy(parent).into_owned()),
+            });
+        }
+        if elements.is_empty() {
+            continue;
+        }
+        let position = i + 1;
+        match errors
+            .iter_mut()
+            .find(|e| e.position == position && e.code == SegmentCode::ElementErrors)
+        {
+            Some(e) => e.elements.extend(elements),
+            None => errors.push(SegmentError {
+                id: "HL".into(),
+                position,
+                loop_id: Some("HL".into()),
+                code: SegmentCode::ElementErrors,
+                elements,
+            }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_and_times() {
+        assert!(valid_date(b"20240229"));
+        assert!(!valid_date(b"20230229"));
+        assert!(!valid_date(b"20240231"));
+        assert!(valid_date(b"240315"));
+        assert!(!valid_date(b"2024031"));
+        assert!(valid_time(b"2359"));
+        assert!(!valid_time(b"2400"));
+        assert!(valid_time(b"12000099"));
+        assert!(!valid_time(b"12a0"));
+    }
+}
