@@ -207,13 +207,13 @@ pub fn parse_tree(input: impl Read) -> serde_json::Value {
                 }));
             }
             Event::Ta1(t) => {
-                if let Some(c) = current.as_mut() {
-                    c["ta1"].as_array_mut().map(|a| a.push(json!(t)));
+                if let Some(a) = current.as_mut().and_then(|c| c["ta1"].as_array_mut()) {
+                    a.push(json!(t));
                 }
             }
             Event::GroupStart(g) => {
-                if let Some(c) = current.as_mut() {
-                    c["groups"].as_array_mut().map(|a| a.push(json!({"header": g, "sets": []})));
+                if let Some(a) = current.as_mut().and_then(|c| c["groups"].as_array_mut()) {
+                    a.push(json!({"header": g, "sets": []}));
                 }
             }
             Event::TransactionSet(set) => {
@@ -224,10 +224,13 @@ pub fn parse_tree(input: impl Read) -> serde_json::Value {
                     "issues": set.issues.iter().map(|i| json!({"code": i.code(), "issue": i})).collect::<Vec<_>>(),
                     "segments": segments,
                 });
-                match current.as_mut().and_then(|c| c["groups"].as_array_mut()).and_then(|g| g.last_mut()) {
-                    Some(g) => {
-                        g["sets"].as_array_mut().map(|a| a.push(value));
-                    }
+                match current
+                    .as_mut()
+                    .and_then(|c| c["groups"].as_array_mut())
+                    .and_then(|g| g.last_mut())
+                    .and_then(|g| g["sets"].as_array_mut())
+                {
+                    Some(sets) => sets.push(value),
                     None => errors.push(json!(format!("transaction set {} outside a group", set.id))),
                 }
             }

@@ -139,7 +139,7 @@ pub fn write(inv: &Invoice) -> Vec<S> {
         if let Some(d) = &l.description {
             out.push(S::new("PID").el("F").el("").el("").el("").el(d.clone()));
         }
-        qty = qty.add(l.quantity);
+        qty = qty + l.quantity;
     }
     out.push(S::new("TDS").el(inv.computed_total_cents().to_string()));
     for c in &inv.charges {

@@ -92,7 +92,7 @@ pub fn read(set: &TransactionSet, partner: Option<&PartnerProfile>) -> Result<Pu
         }
     }
     let (purpose, order_type, po_number, po_date) = beg.ok_or(MappingError::Missing("BEG"))?;
-    let quantity_total = lines.iter().fold(Decimal::default(), |a, l| a.add(l.quantity));
+    let quantity_total = lines.iter().fold(Decimal::default(), |a, l| a + l.quantity);
     Ok(PurchaseOrder {
         po_number,
         po_date,
@@ -157,7 +157,7 @@ pub fn write(po: &PurchaseOrder) -> Vec<S> {
             out.push(S::new("PID").el("F").el("").el("").el("").el(d.clone()));
         }
     }
-    let total = po.lines.iter().fold(Decimal::default(), |a, l| a.add(l.quantity));
+    let total = po.lines.iter().fold(Decimal::default(), |a, l| a + l.quantity);
     out.push(S::new("CTT").el(po.lines.len().to_string()).el(total.to_string()));
     out
 }

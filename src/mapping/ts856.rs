@@ -283,7 +283,7 @@ pub fn write(n: &ShipNotice) -> Vec<S> {
                         .el(it.quantity.to_string())
                         .el(it.uom.clone()),
                 );
-                hash = hash.add(it.quantity);
+                hash = hash + it.quantity;
             }
         }
     }

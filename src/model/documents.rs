@@ -367,7 +367,7 @@ impl Invoice {
         let lines = self
             .lines
             .iter()
-            .fold(Decimal::default(), |acc, l| acc.add(l.quantity.mul(l.unit_price.value())))
+            .fold(Decimal::default(), |acc, l| acc + l.quantity * l.unit_price.value())
             .to_cents();
         lines + self.charges.iter().map(|c| c.amount_cents).sum::<i64>()
     }

@@ -133,39 +133,24 @@ impl Decimal {
         }
     }
 
+    /// Arithmetic saturates instead of overflowing: parsed values have at most
+    /// 18 digits, so only absurd sums get near the limits.
     fn rescale(self, scale: u32) -> i128 {
-        self.mantissa * 10i128.pow(scale - self.scale)
-    }
-
-    /// Sum of two decimals.
-    pub fn add(self, other: Self) -> Self {
-        let scale = self.scale.max(other.scale);
-        Self {
-            mantissa: self.rescale(scale) + other.rescale(scale),
-            scale,
-        }
-        .normalized()
-    }
-
-    /// Product of two decimals.
-    pub fn mul(self, other: Self) -> Self {
-        Self {
-            mantissa: self.mantissa * other.mantissa,
-            scale: self.scale + other.scale,
-        }
-        .normalized()
+        self.mantissa.saturating_mul(10i128.saturating_pow(scale - self.scale))
     }
 
     /// Rounded to whole cents (half away from zero).
     pub fn to_cents(self) -> i64 {
-        if self.scale <= 2 {
-            return (self.mantissa * 10i128.pow(2 - self.scale)) as i64;
-        }
-        let div = 10i128.pow(self.scale - 2);
-        let q = self.mantissa / div;
-        let r = self.mantissa % div;
-        let adj = if r.abs() * 2 >= div { r.signum() } else { 0 };
-        (q + adj) as i64
+        let cents = if self.scale <= 2 {
+            self.rescale(2)
+        } else {
+            let div = 10i128.saturating_pow(self.scale - 2);
+            let q = self.mantissa / div;
+            let r = self.mantissa % div;
+            let adj = if r.abs().saturating_mul(2) >= div { r.signum() } else { 0 };
+            q + adj
+        };
+        i64::try_from(cents).unwrap_or(if cents < 0 { i64::MIN } else { i64::MAX })
     }
 
     /// From whole cents.
@@ -191,6 +176,32 @@ impl Decimal {
     }
 }
 
+impl std::ops::Add for Decimal {
+    type Output = Decimal;
+    fn add(self, other: Self) -> Self {
+        let scale = self.scale.max(other.scale);
+        Self {
+            mantissa: self.rescale(scale).saturating_add(other.rescale(scale)),
+            scale,
+        }
+        .normalized()
+    }
+}
+
+impl std::ops::Mul for Decimal {
+    type Output = Decimal;
+    fn mul(self, other: Self) -> Self {
+        let mut mantissa = self.mantissa.saturating_mul(other.mantissa);
+        let mut scale = self.scale.saturating_add(other.scale);
+        // Beyond 36 decimals only precision is lost, never magnitude.
+        while scale > 36 {
+            mantissa /= 10;
+            scale -= 1;
+        }
+        Self { mantissa, scale }.normalized()
+    }
+}
+
 impl FromStr for Decimal {
     type Err = ValueError;
     fn from_str(s: &str) -> Result<Self, ValueError> {
@@ -200,7 +211,7 @@ impl FromStr for Decimal {
         };
         let (int, frac) = body.split_once('.').unwrap_or((body, ""));
         let digits = int.len() + frac.len();
-        if digits == 0 || digits > 30 || !int.bytes().chain(frac.bytes()).all(|b| b.is_ascii_digit()) {
+        if digits == 0 || digits > 18 || !int.bytes().chain(frac.bytes()).all(|b| b.is_ascii_digit()) {
             return Err(invalid("decimal", s));
         }
         let mut m: i128 = 0;
@@ -359,8 +370,11 @@ mod tests {
     fn decimals_are_exact() {
         let q: Decimal = "24".parse().unwrap();
         let p: Decimal = "16.00".parse().unwrap();
-        assert_eq!(q.mul(p).to_cents(), 38400);
-        assert_eq!("0.125".parse::<Decimal>().unwrap().mul(Decimal::from_int(3)).to_cents(), 38);
+        assert_eq!((q * p).to_cents(), 38400);
+        assert_eq!(("0.125".parse::<Decimal>().unwrap() * Decimal::from_int(3)).to_cents(), 38);
+        let big: Decimal = "999999999999999999".parse().unwrap();
+        assert_eq!((big * big * big).to_cents(), i64::MAX);
+        assert!("1234567890123456789".parse::<Decimal>().is_err());
         assert_eq!("-1.005".parse::<Decimal>().unwrap().to_cents(), -101);
         assert_eq!("1.50".parse::<Decimal>().unwrap().to_string(), "1.5");
         assert_eq!(Decimal::from_cents(5).to_string(), "0.05");
