@@ -199,6 +199,10 @@ pub enum Node {
         req: Req,
         /// Maximum use.
         max: usize,
+        /// The id packed for fast comparison ([`segment_key`]).
+        key: u32,
+        /// Its dictionary entry (filled when the set is loaded).
+        def: Option<Arc<SegmentDef>>,
     },
     /// A loop; its first child is the trigger segment.
     Loop {
@@ -210,7 +214,27 @@ pub enum Node {
         max: usize,
         /// Contents.
         children: Vec<Node>,
+        /// Key of the trigger segment.
+        key: u32,
     },
+}
+
+/// A segment id packed into a `u32` (ids are two or three bytes); longer ids get a key no schema uses.
+pub fn segment_key(id: &[u8]) -> u32 {
+    match id.len() {
+        1..=3 => id.iter().fold(0u32, |k, b| (k << 8) | u32::from(*b)),
+        _ => u32::MAX,
+    }
+}
+
+/// Fills each segment position's dictionary entry.
+fn attach_definitions(nodes: &mut [Node], dictionary: &HashMap<String, Arc<SegmentDef>>) {
+    for n in nodes {
+        match n {
+            Node::Segment { id, def, .. } => *def = dictionary.get(id.as_str()).cloned(),
+            Node::Loop { children, .. } => attach_definitions(children, dictionary),
+        }
+    }
 }
 
 impl Node {
@@ -219,6 +243,13 @@ impl Node {
         match self {
             Node::Segment { id, .. } => id,
             Node::Loop { children, .. } => children.first().map(Node::trigger).unwrap_or(""),
+        }
+    }
+
+    /// Packed id of the position, or of the loop's trigger.
+    pub fn key(&self) -> u32 {
+        match self {
+            Node::Segment { key, .. } | Node::Loop { key, .. } => *key,
         }
     }
 
@@ -252,20 +283,20 @@ pub struct SetSchema {
     pub structure: Vec<Node>,
     /// Ids used anywhere in the structure.
     pub segment_ids: HashSet<String>,
-    dictionary: Arc<HashMap<String, SegmentDef>>,
+    dictionary: Arc<HashMap<String, Arc<SegmentDef>>>,
 }
 
 impl SetSchema {
     /// The dictionary entry of a segment id.
     pub fn segment(&self, id: &str) -> Option<&SegmentDef> {
-        self.dictionary.get(id)
+        self.dictionary.get(id).map(|d| d.as_ref())
     }
 }
 
 /// All schemas, by version and set id.
 #[derive(Debug, Default, Clone)]
 pub struct Registry {
-    sets: HashMap<(String, String), Arc<SetSchema>>,
+    sets: HashMap<String, HashMap<String, Arc<SetSchema>>>,
     known_segments: HashSet<String>,
 }
 
@@ -287,12 +318,12 @@ impl Registry {
                 reg.known_segments.insert(id.clone());
                 dictionary.insert(
                     id.clone(),
-                    SegmentDef {
+                    Arc::new(SegmentDef {
                         id,
                         name: raw.name,
                         elements: raw.elements,
                         rules,
-                    },
+                    }),
                 );
             }
             let dictionary = Arc::new(dictionary);
@@ -304,7 +335,8 @@ impl Registry {
                     continue;
                 }
                 let raw: RawSet = parse_toml(&path)?;
-                let structure = parse_structure(&raw.structure).map_err(|m| invalid(&path, m))?;
+                let mut structure = parse_structure(&raw.structure).map_err(|m| invalid(&path, m))?;
+                attach_definitions(&mut structure, &dictionary);
                 let mut segment_ids = HashSet::new();
                 collect_ids(&structure, &mut segment_ids);
                 for id in &segment_ids {
@@ -321,7 +353,7 @@ impl Registry {
                     segment_ids,
                     dictionary: dictionary.clone(),
                 };
-                reg.sets.insert((raw.version, raw.id), Arc::new(schema));
+                reg.sets.entry(raw.version).or_default().insert(raw.id, Arc::new(schema));
             }
         }
         Ok(reg)
@@ -330,13 +362,13 @@ impl Registry {
     /// The schema for a set id in a version (GS08; only its first six characters count).
     pub fn get(&self, version: &str, set: &str) -> Option<Arc<SetSchema>> {
         let base = version.get(..6).unwrap_or(version);
-        self.sets.get(&(base.to_string(), set.to_string())).cloned()
+        self.sets.get(base)?.get(set).cloned()
     }
 
     /// True when any schema exists for the version (GS08).
     pub fn has_version(&self, version: &str) -> bool {
         let base = version.get(..6).unwrap_or(version);
-        self.sets.keys().any(|(v, _)| v == base)
+        self.sets.contains_key(base)
     }
 
     /// True when the id is a segment of any loaded dictionary, or an envelope segment.
@@ -346,7 +378,11 @@ impl Registry {
 
     /// Loaded (version, set) pairs, sorted.
     pub fn sets(&self) -> Vec<(String, String)> {
-        let mut v: Vec<_> = self.sets.keys().cloned().collect();
+        let mut v: Vec<_> = self
+            .sets
+            .iter()
+            .flat_map(|(v, s)| s.keys().map(move |k| (v.clone(), k.clone())))
+            .collect();
         v.sort();
         v
     }
@@ -446,17 +482,21 @@ fn parse_level(lines: &[(usize, usize, &str)], pos: &mut usize, depth: usize) ->
             if children.is_empty() {
                 return Err(format!("structure line {line_no}: empty loop {id}"));
             }
+            let key = children[0].key();
             nodes.push(Node::Loop {
                 id: id.to_string(),
                 req,
                 max,
                 children,
+                key,
             });
         } else {
             nodes.push(Node::Segment {
                 id: id.to_string(),
                 req,
                 max,
+                key: segment_key(id.as_bytes()),
+                def: None,
             });
         }
     }

@@ -10,7 +10,7 @@
 use std::collections::HashMap;
 
 use super::envelope::{SetIssue, TransactionSet};
-use super::schema::{DataType, ElementDef, Node, Registry, Req, SegmentDef, SetSchema, SyntaxRule};
+use super::schema::{segment_key, DataType, ElementDef, Node, Registry, Req, SegmentDef, SetSchema, SyntaxRule};
 use super::segment::Segment;
 
 /// Segment-level error code (element 720 in a 997, 620 in a 999).
@@ -175,10 +175,10 @@ impl<'s> Frame<'s> {
     }
 
     /// Where a segment with this id fits, looking forward from the current position.
-    fn find(&self, id: &str) -> Option<usize> {
+    fn find(&self, key: u32) -> Option<usize> {
         // Inside a loop, its trigger again means a new iteration, found by the parent frame.
         let from = if self.is_loop { self.cur.max(1) } else { self.cur };
-        (from..self.nodes.len()).find(|&j| self.nodes[j].trigger() == id)
+        (from..self.nodes.len()).find(|&j| self.nodes[j].key() == key)
     }
 }
 
@@ -218,7 +218,8 @@ fn check_structure(registry: &Registry, schema: &SetSchema, set: &TransactionSet
         let position = i + 1;
         last_position = position;
         let id = seg.id_str();
-        let found = (0..stack.len()).rev().find_map(|level| stack[level].find(id).map(|j| (level, j)));
+        let key = segment_key(seg.id());
+        let found = (0..stack.len()).rev().find_map(|level| stack[level].find(key).map(|j| (level, j)));
         let Some((level, j)) = found else {
             let code = if id.len() < 2
                 || id.len() > 3
@@ -268,7 +269,10 @@ fn check_structure(registry: &Registry, schema: &SetSchema, set: &TransactionSet
             node = &children[0];
             stack.push(f);
         }
-        let elements = schema.segment(id).map(|def| check_elements(&seg, def, v5)).unwrap_or_default();
+        let elements = match node {
+            Node::Segment { def: Some(def), .. } => check_elements(&seg, def, v5),
+            _ => Vec::new(),
+        };
         if let Some(code) = seg_error {
             errors.push(SegmentError {
                 id: id.to_string(),
@@ -323,103 +327,162 @@ fn missing(frame: &Frame<'_>, from: usize, to: usize, position: usize, errors: &
 
 /// Checks every element of a segment against its definition.
 pub fn check_elements(seg: &Segment<'_>, def: &SegmentDef, v5: bool) -> Vec<ElementError> {
-    let d = seg.delimiters();
-    let values: Vec<&[u8]> = seg.elements().map(|e| e.raw()).collect();
     let mut errors = Vec::new();
-    let err =
-        |position: usize, component: Option<usize>, repetition: Option<usize>, el: Option<&ElementDef>, code: ElementCode, value: &[u8]| {
-            ElementError {
-                position,
-                component,
-                repetition,
-                reference: el.map(|e| e.reference.clone()),
-                code,
-                value: (!value.is_empty()).then(|| String::from_utf8_lossy(value).into_owned()),
+    // Bit p-1 set when element p is present; syntax rules only look at these.
+    let mut present: u128 = 0;
+    let mut count = 0;
+    let mut too_many = false;
+    for (i, e) in seg.elements().enumerate() {
+        let value = e.raw();
+        count = i + 1;
+        if !value.is_empty() && i < 128 {
+            present |= 1 << i;
+        }
+        match def.elements.get(i) {
+            Some(el) => check_element(value, el, i + 1, seg, v5, &mut errors),
+            None if !value.is_empty() && !too_many => {
+                too_many = true;
+                errors.push(element_error(i + 1, None, None, None, ElementCode::TooMany, value));
             }
-        };
-    for (i, v) in values.iter().enumerate().skip(def.elements.len()) {
-        if !v.is_empty() {
-            errors.push(err(i + 1, None, None, None, ElementCode::TooMany, v));
-            break;
+            None => {}
         }
     }
-    for (i, el) in def.elements.iter().enumerate() {
-        let value = values.get(i).copied().unwrap_or(b"");
-        let pos = i + 1;
-        if value.is_empty() {
-            if el.req == Req::M {
-                errors.push(err(pos, None, None, Some(el), ElementCode::MandatoryMissing, value));
-            }
-            continue;
+    for (i, el) in def.elements.iter().enumerate().skip(count) {
+        if el.req == Req::M {
+            errors.push(element_error(i + 1, None, None, Some(el), ElementCode::MandatoryMissing, b""));
         }
-        let reps: Vec<&[u8]> = match d.repetition {
-            Some(r) if value.contains(&r) => value.split(|b| *b == r).collect(),
-            _ => vec![value],
-        };
-        if reps.len() > el.repeat {
-            errors.push(err(pos, None, None, Some(el), ElementCode::TooManyRepetitions, value));
-            continue;
+    }
+    if !def.rules.is_empty() {
+        check_rules(seg, def, present, &mut errors);
+    }
+    if errors.len() > 1 {
+        errors.sort_by_key(|e| (e.position, e.component));
+    }
+    errors
+}
+
+fn element_error(
+    position: usize,
+    component: Option<usize>,
+    repetition: Option<usize>,
+    el: Option<&ElementDef>,
+    code: ElementCode,
+    value: &[u8],
+) -> ElementError {
+    ElementError {
+        position,
+        component,
+        repetition,
+        reference: el.map(|e| e.reference.clone()),
+        code,
+        value: (!value.is_empty()).then(|| String::from_utf8_lossy(value).into_owned()),
+    }
+}
+
+/// One element: presence, repetitions, components, then the simple value.
+fn check_element(value: &[u8], el: &ElementDef, pos: usize, seg: &Segment<'_>, v5: bool, errors: &mut Vec<ElementError>) {
+    let d = seg.delimiters();
+    if value.is_empty() {
+        if el.req == Req::M {
+            errors.push(element_error(pos, None, None, Some(el), ElementCode::MandatoryMissing, value));
         }
-        for (ri, rep) in reps.iter().enumerate() {
-            let repetition = (reps.len() > 1).then_some(ri + 1);
-            if el.data_type == DataType::Composite {
-                let comps: Vec<&[u8]> = rep.split(|b| *b == d.component).collect();
-                if comps.len() > el.components.len() && comps[el.components.len()..].iter().any(|c| !c.is_empty()) {
-                    errors.push(err(pos, None, repetition, Some(el), ElementCode::TooManyComponents, rep));
-                }
-                for (ci, cdef) in el.components.iter().enumerate() {
-                    let c = comps.get(ci).copied().unwrap_or(b"");
+        return;
+    }
+    let repeated = d.repetition.is_some_and(|r| memchr::memchr(r, value).is_some());
+    if !repeated {
+        check_repetition(value, None, el, pos, seg, v5, errors);
+        return;
+    }
+    let r = d.repetition.unwrap_or_default();
+    let reps = value.split(|b| *b == r);
+    if reps.clone().count() > el.repeat {
+        errors.push(element_error(pos, None, None, Some(el), ElementCode::TooManyRepetitions, value));
+        return;
+    }
+    for (ri, rep) in reps.enumerate() {
+        check_repetition(rep, Some(ri + 1), el, pos, seg, v5, errors);
+    }
+}
+
+fn check_repetition(
+    rep: &[u8],
+    repetition: Option<usize>,
+    el: &ElementDef,
+    pos: usize,
+    seg: &Segment<'_>,
+    v5: bool,
+    errors: &mut Vec<ElementError>,
+) {
+    let component = seg.delimiters().component;
+    if el.data_type == DataType::Composite {
+        let mut n = 0;
+        for (ci, c) in rep.split(|b| *b == component).enumerate() {
+            n = ci + 1;
+            match el.components.get(ci) {
+                Some(cdef) => {
                     let code = if c.is_empty() {
                         (cdef.req == Req::M).then_some(ElementCode::MandatoryMissing)
                     } else {
                         check_simple(c, cdef)
                     };
                     if let Some(code) = code {
-                        errors.push(err(pos, Some(ci + 1), repetition, Some(cdef), code, c));
+                        errors.push(element_error(pos, Some(ci + 1), repetition, Some(cdef), code, c));
                     }
                 }
-            } else if rep.contains(&d.component) {
-                let code = if v5 {
-                    ElementCode::TooManyComponents
-                } else {
-                    ElementCode::InvalidCharacter
-                };
-                errors.push(err(pos, None, repetition, Some(el), code, rep));
-            } else if let Some(code) = check_simple(rep, el) {
-                errors.push(err(pos, None, repetition, Some(el), code, rep));
+                None if !c.is_empty() => {
+                    errors.push(element_error(pos, None, repetition, Some(el), ElementCode::TooManyComponents, rep));
+                    break;
+                }
+                None => {}
             }
         }
+        for (ci, cdef) in el.components.iter().enumerate().skip(n) {
+            if cdef.req == Req::M {
+                errors.push(element_error(
+                    pos,
+                    Some(ci + 1),
+                    repetition,
+                    Some(cdef),
+                    ElementCode::MandatoryMissing,
+                    b"",
+                ));
+            }
+        }
+    } else if memchr::memchr(component, rep).is_some() {
+        let code = if v5 {
+            ElementCode::TooManyComponents
+        } else {
+            ElementCode::InvalidCharacter
+        };
+        errors.push(element_error(pos, None, repetition, Some(el), code, rep));
+    } else if let Some(code) = check_simple(rep, el) {
+        errors.push(element_error(pos, None, repetition, Some(el), code, rep));
     }
-    let present = |p: usize| values.get(p.wrapping_sub(1)).is_some_and(|v| !v.is_empty());
+}
+
+/// X12 syntax notes (P, R, E, C, L) over the present elements.
+fn check_rules(seg: &Segment<'_>, def: &SegmentDef, present: u128, errors: &mut Vec<ElementError>) {
+    let is = |p: usize| (1..=128).contains(&p) && present & (1 << (p - 1)) != 0;
     let elem = |p: usize| def.elements.get(p.wrapping_sub(1));
+    let missing = |p: usize| element_error(p, None, None, elem(p), ElementCode::ConditionalMissing, b"");
     for rule in &def.rules {
         match rule {
-            SyntaxRule::Paired(ps) if ps.iter().any(|&p| present(p)) => {
-                for &p in ps.iter().filter(|&&p| !present(p)) {
-                    errors.push(err(p, None, None, elem(p), ElementCode::ConditionalMissing, b""));
-                }
+            SyntaxRule::Paired(ps) if ps.iter().any(|&p| is(p)) => {
+                errors.extend(ps.iter().filter(|&&p| !is(p)).map(|&p| missing(p)));
             }
-            SyntaxRule::Required(ps) if !ps.iter().any(|&p| present(p)) => {
-                errors.push(err(ps[0], None, None, elem(ps[0]), ElementCode::ConditionalMissing, b""));
-            }
+            SyntaxRule::Required(ps) if !ps.iter().any(|&p| is(p)) => errors.push(missing(ps[0])),
             SyntaxRule::Exclusion(ps) => {
-                for &p in ps.iter().filter(|&&p| present(p)).skip(1) {
-                    errors.push(err(p, None, None, elem(p), ElementCode::ExclusionViolated, values[p - 1]));
+                for &p in ps.iter().filter(|&&p| is(p)).skip(1) {
+                    errors.push(element_error(p, None, None, elem(p), ElementCode::ExclusionViolated, seg.get(p)));
                 }
             }
-            SyntaxRule::Conditional(first, rest) if present(*first) => {
-                for &p in rest.iter().filter(|&&p| !present(p)) {
-                    errors.push(err(p, None, None, elem(p), ElementCode::ConditionalMissing, b""));
-                }
+            SyntaxRule::Conditional(first, rest) if is(*first) => {
+                errors.extend(rest.iter().filter(|&&p| !is(p)).map(|&p| missing(p)));
             }
-            SyntaxRule::ListConditional(first, rest) if present(*first) && !rest.iter().any(|&p| present(p)) => {
-                errors.push(err(rest[0], None, None, elem(rest[0]), ElementCode::ConditionalMissing, b""));
-            }
+            SyntaxRule::ListConditional(first, rest) if is(*first) && !rest.iter().any(|&p| is(p)) => errors.push(missing(rest[0])),
             _ => {}
         }
     }
-    errors.sort_by_key(|e| (e.position, e.component));
-    errors
 }
 
 /// Checks one non-empty simple value against type, length and code list.
@@ -467,10 +530,18 @@ fn check_simple(v: &[u8], el: &ElementDef) -> Option<ElementCode> {
             let Ok(text) = std::str::from_utf8(v) else {
                 return Some(ElementCode::InvalidCharacter);
             };
-            if text.chars().any(char::is_control) {
-                return Some(ElementCode::InvalidCharacter);
-            }
-            if let Some(code) = len_of(text.chars().count()) {
+            let len = if v.is_ascii() {
+                if v.iter().any(u8::is_ascii_control) {
+                    return Some(ElementCode::InvalidCharacter);
+                }
+                v.len()
+            } else {
+                if text.chars().any(char::is_control) {
+                    return Some(ElementCode::InvalidCharacter);
+                }
+                text.chars().count()
+            };
+            if let Some(code) = len_of(len) {
                 return Some(code);
             }
             match &el.codes {
