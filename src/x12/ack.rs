@@ -2,9 +2,7 @@
 //! built from the envelope and validation results; and received 997/999s
 //! read back so outbound documents can be reconciled.
 
-use super::envelope::{
-    EnvelopeReader, Event, GroupHeader, GroupIssue, InterchangeHeader, InterchangeIssue, ReceivedTa1, SetIssue, TransactionSet,
-};
+use super::envelope::{EnvelopeReader, Event, GroupHeader, GroupIssue, InterchangeHeader, InterchangeIssue, ReceivedTa1, TransactionSet};
 use super::error::SyntaxError;
 use super::schema::Registry;
 use super::tokenizer::SegmentSource;
@@ -393,11 +391,6 @@ pub fn read_functional_ack(set: &TransactionSet) -> Option<ReceivedFunctionalAck
         }
     }
     Some(ack)
-}
-
-/// Set issues that stop a set from being translated (its content cannot be trusted).
-pub fn blocks_translation(issue: SetIssue) -> bool {
-    matches!(issue, SetIssue::NotSupported | SetIssue::InvalidSetId)
 }
 
 /// Control numbers for the acknowledgment interchange of one inbound interchange.

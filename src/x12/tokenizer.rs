@@ -27,8 +27,6 @@ pub(crate) struct Cursor {
     delimiters: Option<Delimiters>,
     /// Segments returned so far.
     segments: u64,
-    /// Length of the last ISA read, including its terminator.
-    pub(crate) last_isa_len: usize,
     /// After unreadable bytes: skipping to the next `ISA`.
     resyncing: bool,
     /// A segment was too long to buffer: drop bytes up to its terminator.
@@ -117,7 +115,6 @@ impl Cursor {
                 }
                 IsaScan::Found(layout) => {
                     self.delimiters = Some(layout.delimiters);
-                    self.last_isa_len = layout.len;
                     Step::Segment {
                         start: pos,
                         end: pos + layout.len - 1,
