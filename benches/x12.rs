@@ -13,6 +13,10 @@ use tradelane::mapping::{translate, Partners};
 use tradelane::x12::schema::Registry;
 use tradelane::x12::{Reader, SegmentSource, Tokenizer};
 
+// The same allocator as the `tradelane` binary.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// One interchange per 1,000 purchase orders, each with a few header segments and 5 lines.
 fn generate(target_bytes: usize) -> String {
     let mut out = String::with_capacity(target_bytes + 4096);

@@ -1,18 +1,18 @@
 //! Helpers shared by the set mappings: typed element access and N1 loops.
 
 use crate::model::{Amount, Date, Decimal, Party};
-use crate::x12::Segment;
+use crate::x12::Fields;
 
 use super::MappingError;
 
 /// Element `n` as an owned string, `None` when empty.
-pub fn opt(seg: &Segment<'_>, n: usize) -> Option<String> {
+pub fn opt(seg: &Fields<'_>, n: usize) -> Option<String> {
     let t = seg.text(n);
     (!t.is_empty()).then(|| t.to_string())
 }
 
 /// Element `n`, required.
-pub fn req(seg: &Segment<'_>, id: &'static str, n: usize) -> Result<String, MappingError> {
+pub fn req(seg: &Fields<'_>, id: &'static str, n: usize) -> Result<String, MappingError> {
     opt(seg, n).ok_or(MappingError::Invalid {
         segment: id,
         element: n,
@@ -21,27 +21,27 @@ pub fn req(seg: &Segment<'_>, id: &'static str, n: usize) -> Result<String, Mapp
 }
 
 /// Element `n` as a CCYYMMDD date, required.
-pub fn date(seg: &Segment<'_>, id: &'static str, n: usize) -> Result<Date, MappingError> {
+pub fn date(seg: &Fields<'_>, id: &'static str, n: usize) -> Result<Date, MappingError> {
     Date::from_x12(&req(seg, id, n)?).map_err(|e| invalid(id, n, e))
 }
 
 /// Element `n` as a date when present.
-pub fn opt_date(seg: &Segment<'_>, id: &'static str, n: usize) -> Result<Option<Date>, MappingError> {
+pub fn opt_date(seg: &Fields<'_>, id: &'static str, n: usize) -> Result<Option<Date>, MappingError> {
     opt(seg, n).map(|v| Date::from_x12(&v).map_err(|e| invalid(id, n, e))).transpose()
 }
 
 /// Element `n` as a decimal, required.
-pub fn decimal(seg: &Segment<'_>, id: &'static str, n: usize) -> Result<Decimal, MappingError> {
+pub fn decimal(seg: &Fields<'_>, id: &'static str, n: usize) -> Result<Decimal, MappingError> {
     req(seg, id, n)?.parse().map_err(|e| invalid(id, n, e))
 }
 
 /// Element `n` as a price when present.
-pub fn amount(seg: &Segment<'_>, id: &'static str, n: usize) -> Result<Option<Amount>, MappingError> {
+pub fn amount(seg: &Fields<'_>, id: &'static str, n: usize) -> Result<Option<Amount>, MappingError> {
     opt(seg, n).map(|v| v.parse().map_err(|e| invalid(id, n, e))).transpose()
 }
 
 /// An N0/N2 integer (implied decimals), required.
-pub fn integer(seg: &Segment<'_>, id: &'static str, n: usize) -> Result<i64, MappingError> {
+pub fn integer(seg: &Fields<'_>, id: &'static str, n: usize) -> Result<i64, MappingError> {
     req(seg, id, n)?.parse().map_err(|e| invalid(id, n, e))
 }
 
@@ -54,16 +54,15 @@ fn invalid(segment: &'static str, element: usize, e: impl std::fmt::Display) -> 
 }
 
 /// Product id pairs (qualifier, id) from element `from` on: `VP*BP-1*BP*X`.
-pub fn product_ids<'a>(seg: &Segment<'a>, from: usize) -> Vec<(&'a str, &'a str)> {
-    let els: Vec<&str> = seg.elements().skip(from - 1).map(|e| e.as_str().unwrap_or("")).collect();
-    els.chunks(2)
-        .filter(|c| c.len() == 2 && !c[0].is_empty() && !c[1].is_empty())
-        .map(|c| (c[0], c[1]))
-        .collect()
+pub fn product_ids<'a, 's>(seg: &'s Fields<'a>, from: usize) -> impl Iterator<Item = (&'a str, &'a str)> + 's {
+    (from..seg.len())
+        .step_by(2)
+        .map(|n| (seg.text(n), seg.text(n + 1)))
+        .filter(|(q, v)| !q.is_empty() && !v.is_empty())
 }
 
 /// Applies N1/N3/N4 to a party.
-pub fn party_segment(seg: &Segment<'_>, party: &mut Party) {
+pub fn party_segment(seg: &Fields<'_>, party: &mut Party) {
     match seg.id() {
         b"N1" => {
             party.name = opt(seg, 2);

@@ -17,6 +17,7 @@ pub fn read(set: &TransactionSet) -> Result<Invoice, MappingError> {
     let mut charges = Vec::new();
     let mut total = None;
     for seg in set.segments() {
+        let seg = seg.fields();
         match seg.id() {
             b"BIG" => {
                 big = Some((

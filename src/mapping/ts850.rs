@@ -26,6 +26,7 @@ pub fn read(set: &TransactionSet, partner: Option<&PartnerProfile>) -> Result<Pu
     let mut slot = Slot::Other;
     let mut lines: Vec<PoLine> = Vec::new();
     for seg in set.segments() {
+        let seg = seg.fields();
         let in_lines = !lines.is_empty();
         match seg.id() {
             b"BEG" => {

@@ -12,6 +12,7 @@ pub fn read(set: &TransactionSet) -> Result<PurchaseOrderAck, MappingError> {
     let mut head = None;
     let mut lines: Vec<PoAckLine> = Vec::new();
     for seg in set.segments() {
+        let seg = seg.fields();
         match seg.id() {
             b"BAK" => {
                 head = Some((

@@ -34,6 +34,7 @@ pub fn read(set: &TransactionSet) -> Result<ShipNotice, MappingError> {
     let mut level = b'S';
     let mut here = Node::default();
     for seg in set.segments() {
+        let seg = seg.fields();
         match seg.id() {
             b"BSN" => bsn = Some((req(&seg, "BSN", 2)?, date(&seg, "BSN", 3)?, opt(&seg, 4))),
             b"HL" => {

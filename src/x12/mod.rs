@@ -26,5 +26,5 @@ pub mod writer;
 pub use delimiters::Delimiters;
 pub use envelope::{EnvelopeReader, Event};
 pub use error::{Position, SyntaxError, SyntaxErrorKind};
-pub use segment::{Element, Segment};
+pub use segment::{Element, Fields, Segment};
 pub use tokenizer::{Reader, SegmentSource, Tokenizer};

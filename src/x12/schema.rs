@@ -116,6 +116,24 @@ fn one() -> usize {
     1
 }
 
+impl ElementDef {
+    /// Sorts code lists (here and in components) so lookups can binary-search.
+    fn sort_codes(&mut self) {
+        if let Some(codes) = &mut self.codes {
+            codes.sort();
+        }
+        self.components.iter_mut().for_each(Self::sort_codes);
+    }
+
+    /// True when `value` is in the closed code list (or there is none).
+    pub fn allows(&self, value: &[u8]) -> bool {
+        match &self.codes {
+            Some(codes) => codes.binary_search_by(|c| c.as_bytes().cmp(value)).is_ok(),
+            None => true,
+        }
+    }
+}
+
 /// An X12 syntax note over element positions (1-based).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SyntaxRule {
@@ -214,6 +232,8 @@ pub enum Node {
         max: usize,
         /// Contents.
         children: Vec<Node>,
+        /// `children`'s keys, contiguous for a fast forward search.
+        child_keys: Vec<u32>,
         /// Key of the trigger segment.
         key: u32,
     },
@@ -281,6 +301,8 @@ pub struct SetSchema {
     pub name: String,
     /// Top-level positions, ST first, SE last.
     pub structure: Vec<Node>,
+    /// `structure`'s keys, contiguous for a fast forward search.
+    pub structure_keys: Vec<u32>,
     /// Ids used anywhere in the structure.
     pub segment_ids: HashSet<String>,
     dictionary: Arc<HashMap<String, Arc<SegmentDef>>>,
@@ -316,12 +338,14 @@ impl Registry {
                     rules.push(SyntaxRule::parse(r).ok_or_else(|| invalid(&dict_path, format!("segment {id}: bad rule {r}")))?);
                 }
                 reg.known_segments.insert(id.clone());
+                let mut elements = raw.elements;
+                elements.iter_mut().for_each(ElementDef::sort_codes);
                 dictionary.insert(
                     id.clone(),
                     Arc::new(SegmentDef {
                         id,
                         name: raw.name,
-                        elements: raw.elements,
+                        elements,
                         rules,
                     }),
                 );
@@ -349,6 +373,7 @@ impl Registry {
                     version: raw.version.clone(),
                     functional_group: raw.functional_group,
                     name: raw.name,
+                    structure_keys: structure.iter().map(Node::key).collect(),
                     structure,
                     segment_ids,
                     dictionary: dictionary.clone(),
@@ -487,6 +512,7 @@ fn parse_level(lines: &[(usize, usize, &str)], pos: &mut usize, depth: usize) ->
                 id: id.to_string(),
                 req,
                 max,
+                child_keys: children.iter().map(Node::key).collect(),
                 children,
                 key,
             });

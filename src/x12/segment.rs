@@ -37,7 +37,7 @@ impl<'a> Segment<'a> {
 
     /// The segment id (`ISA`, `BEG`, …), the bytes before the first element separator.
     pub fn id(&self) -> &'a [u8] {
-        match memchr::memchr(self.delimiters.element, self.raw) {
+        match find_byte(self.delimiters.element, self.raw) {
             Some(i) => &self.raw[..i],
             None => self.raw,
         }
@@ -89,6 +89,138 @@ impl<'a> Segment<'a> {
     pub fn text(&self, n: usize) -> &'a str {
         std::str::from_utf8(self.get(n)).unwrap_or("")
     }
+
+    /// The segment with its element boundaries found once, for random access.
+    pub fn fields(&self) -> Fields<'a> {
+        let mut f = self.split();
+        // Slicing valid UTF-8 at an ASCII separator always lands on a char boundary.
+        if self.delimiters.element.is_ascii() {
+            f.utf8 = std::str::from_utf8(self.raw).ok();
+        }
+        f
+    }
+
+    /// Separator positions only; text is checked per element.
+    fn split(&self) -> Fields<'a> {
+        let sep = self.delimiters.element;
+        let mut seps = [0u32; INDEXED];
+        let mut count = 0;
+        let mut more = false;
+        // A 32-byte chunk at a time: the comparison loop compiles to vector
+        // compares and a movemask; then one step per separator found.
+        'scan: for (c, chunk) in self.raw.chunks(32).enumerate() {
+            let mut mask = 0u32;
+            for (i, &b) in chunk.iter().enumerate() {
+                mask |= u32::from(b == sep) << i;
+            }
+            while mask != 0 {
+                if count == INDEXED {
+                    more = true;
+                    break 'scan;
+                }
+                seps[count] = (c * 32) as u32 + mask.trailing_zeros();
+                count += 1;
+                mask &= mask - 1;
+            }
+        }
+        Fields {
+            seg: *self,
+            utf8: None,
+            seps,
+            count,
+            more,
+        }
+    }
+}
+
+/// Elements a [`Fields`] indexes; later ones are found by scanning.
+const INDEXED: usize = 40;
+
+/// `memchr` pays a set-up cost that short elements never win back.
+#[inline]
+fn find_byte(needle: u8, haystack: &[u8]) -> Option<usize> {
+    if haystack.len() < 64 {
+        haystack.iter().position(|&b| b == needle)
+    } else {
+        memchr::memchr(needle, haystack)
+    }
+}
+
+/// A segment whose element separators were located once: element `n` is
+/// found in constant time and its text needs no further UTF-8 check.
+#[derive(Clone, Copy)]
+pub struct Fields<'a> {
+    seg: Segment<'a>,
+    utf8: Option<&'a str>,
+    seps: [u32; INDEXED],
+    count: usize,
+    more: bool,
+}
+
+impl<'a> Fields<'a> {
+    /// The underlying segment.
+    pub fn segment(&self) -> &Segment<'a> {
+        &self.seg
+    }
+
+    /// The segment id.
+    pub fn id(&self) -> &'a [u8] {
+        match self.count {
+            0 if !self.more => self.seg.raw,
+            _ => &self.seg.raw[..self.seps[0] as usize],
+        }
+    }
+
+    /// True when the id equals `id`.
+    pub fn is(&self, id: &str) -> bool {
+        self.id() == id.as_bytes()
+    }
+
+    fn range(&self, n: usize) -> Option<std::ops::Range<usize>> {
+        if n == 0 || n > self.count {
+            return None;
+        }
+        let start = self.seps[n - 1] as usize + 1;
+        let end = if n < self.count {
+            self.seps[n] as usize
+        } else if !self.more {
+            self.seg.raw.len()
+        } else {
+            return None;
+        };
+        Some(start..end)
+    }
+
+    /// Element `n` (1-based) as bytes, empty when absent.
+    pub fn get(&self, n: usize) -> &'a [u8] {
+        match self.range(n) {
+            Some(r) => &self.seg.raw[r],
+            None if self.more && n >= self.count => self.seg.get(n),
+            None => b"",
+        }
+    }
+
+    /// Element `n` as text, empty when absent or not UTF-8.
+    pub fn text(&self, n: usize) -> &'a str {
+        match (self.utf8, self.range(n)) {
+            (Some(s), Some(r)) => s.get(r).unwrap_or(""),
+            _ => std::str::from_utf8(self.get(n)).unwrap_or(""),
+        }
+    }
+
+    /// Number of data elements after the id (trailing empty ones included).
+    pub fn len(&self) -> usize {
+        if self.more {
+            self.seg.element_count()
+        } else {
+            self.count
+        }
+    }
+
+    /// True when the segment has no data elements.
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
 }
 
 impl std::fmt::Debug for Segment<'_> {
@@ -112,7 +244,7 @@ impl<'a> Iterator for Elements<'a> {
 
     fn next(&mut self) -> Option<Element<'a>> {
         let rest = self.rest?;
-        let (raw, next) = match memchr::memchr(self.delimiters.element, rest) {
+        let (raw, next) = match find_byte(self.delimiters.element, rest) {
             Some(i) => (&rest[..i], Some(&rest[i + 1..])),
             None => (rest, None),
         };
@@ -200,6 +332,28 @@ mod tests {
         assert_eq!(e.components().collect::<Vec<_>>(), vec![&b"2"[..], b"1"]);
         let reps: Vec<_> = s.element(4).unwrap().repetitions().map(|e| e.raw()).collect();
         assert_eq!(reps, vec![&b"ea"[..], b"X"]);
+    }
+
+    #[test]
+    fn fields_match_elements_past_the_index() {
+        let raw: Vec<u8> = (0..60).fold(b"REF".to_vec(), |mut v, i| {
+            v.push(b'*');
+            v.extend(i.to_string().bytes());
+            v
+        });
+        let s = seg(&raw);
+        let f = s.fields();
+        assert_eq!(f.id(), b"REF");
+        assert_eq!(f.len(), 60);
+        for n in 0..=62 {
+            assert_eq!(f.get(n), s.get(n), "element {n}");
+            assert_eq!(f.text(n), s.text(n), "element {n}");
+        }
+        let short = seg(b"N4*Dayton*OH*45402");
+        let f = short.fields();
+        assert_eq!((f.text(1), f.text(3), f.text(4), f.len()), ("Dayton", "45402", "", 3));
+        let bare = seg(b"LS");
+        assert_eq!((bare.fields().id(), bare.fields().len()), (&b"LS"[..], 0));
     }
 
     #[test]

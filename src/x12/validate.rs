@@ -157,6 +157,7 @@ impl SetReport {
 
 struct Frame<'s> {
     nodes: &'s [Node],
+    keys: &'s [u32],
     loop_id: Option<&'s str>,
     cur: usize,
     counts: Vec<usize>,
@@ -164,12 +165,17 @@ struct Frame<'s> {
 }
 
 impl<'s> Frame<'s> {
-    fn new(nodes: &'s [Node], loop_id: Option<&'s str>) -> Self {
+    /// A frame over `nodes`, reusing a spare counts buffer when there is one.
+    fn new(nodes: &'s [Node], keys: &'s [u32], loop_id: Option<&'s str>, spare: &mut Vec<Vec<usize>>) -> Self {
+        let mut counts = spare.pop().unwrap_or_default();
+        counts.clear();
+        counts.resize(nodes.len(), 0);
         Self {
             nodes,
+            keys,
             loop_id,
             cur: 0,
-            counts: vec![0; nodes.len()],
+            counts,
             is_loop: loop_id.is_some(),
         }
     }
@@ -178,7 +184,7 @@ impl<'s> Frame<'s> {
     fn find(&self, key: u32) -> Option<usize> {
         // Inside a loop, its trigger again means a new iteration, found by the parent frame.
         let from = if self.is_loop { self.cur.max(1) } else { self.cur };
-        (from..self.nodes.len()).find(|&j| self.nodes[j].key() == key)
+        self.keys.get(from..)?.iter().position(|&k| k == key).map(|j| from + j)
     }
 }
 
@@ -200,7 +206,9 @@ pub fn validate_set(registry: &Registry, version: &str, set: &TransactionSet) ->
         Some(schema) => {
             let v5 = version.get(..6).is_some_and(|v| v >= "005010");
             report.errors = check_structure(registry, &schema, set, v5);
-            check_hierarchy(set, &mut report.errors);
+            if schema.segment_ids.contains("HL") {
+                check_hierarchy(set, &mut report.errors);
+            }
             report.errors.sort_by_key(|e| e.position);
             if !report.errors.is_empty() {
                 report.issues.push(SetIssue::SegmentsInError);
@@ -212,7 +220,8 @@ pub fn validate_set(registry: &Registry, version: &str, set: &TransactionSet) ->
 
 fn check_structure(registry: &Registry, schema: &SetSchema, set: &TransactionSet, v5: bool) -> Vec<SegmentError> {
     let mut errors = Vec::new();
-    let mut stack = vec![Frame::new(&schema.structure, None)];
+    let mut spare = Vec::new();
+    let mut stack = vec![Frame::new(&schema.structure, &schema.structure_keys, None, &mut spare)];
     let mut last_position = 1;
     for (i, seg) in set.segments().enumerate() {
         let position = i + 1;
@@ -244,13 +253,14 @@ fn check_structure(registry: &Registry, schema: &SetSchema, set: &TransactionSet
         while stack.len() > level + 1 {
             let f = stack.pop().expect("frame above level");
             missing(&f, f.cur, f.nodes.len(), position, &mut errors);
+            spare.push(f.counts);
         }
         let frame = stack.last_mut().expect("level frame");
         missing(frame, frame.cur, j, position, &mut errors);
         frame.cur = j;
         frame.counts[j] += 1;
         let count = frame.counts[j];
-        let loop_id = frame.loop_id.map(str::to_string);
+        let loop_id = frame.loop_id;
         let mut node = &frame.nodes[j];
         let mut seg_error = None;
         if count > node.max() {
@@ -262,10 +272,16 @@ fn check_structure(registry: &Registry, schema: &SetSchema, set: &TransactionSet
             seg_error = Some(code);
         }
         let mut inner_loop = loop_id;
-        while let Node::Loop { id: lid, children, .. } = node {
-            let mut f = Frame::new(children, Some(lid.as_str()));
+        while let Node::Loop {
+            id: lid,
+            children,
+            child_keys,
+            ..
+        } = node
+        {
+            let mut f = Frame::new(children, child_keys, Some(lid.as_str()), &mut spare);
             f.counts[0] = 1;
-            inner_loop = Some(lid.clone());
+            inner_loop = Some(lid.as_str());
             node = &children[0];
             stack.push(f);
         }
@@ -277,7 +293,7 @@ fn check_structure(registry: &Registry, schema: &SetSchema, set: &TransactionSet
             errors.push(SegmentError {
                 id: id.to_string(),
                 position,
-                loop_id: inner_loop.clone(),
+                loop_id: inner_loop.map(str::to_string),
                 code,
                 elements: Vec::new(),
             });
@@ -286,7 +302,7 @@ fn check_structure(registry: &Registry, schema: &SetSchema, set: &TransactionSet
             errors.push(SegmentError {
                 id: id.to_string(),
                 position,
-                loop_id: inner_loop,
+                loop_id: inner_loop.map(str::to_string),
                 code: SegmentCode::ElementErrors,
                 elements,
             });
@@ -388,7 +404,7 @@ fn check_element(value: &[u8], el: &ElementDef, pos: usize, seg: &Segment<'_>, v
         }
         return;
     }
-    let repeated = d.repetition.is_some_and(|r| memchr::memchr(r, value).is_some());
+    let repeated = d.repetition.is_some_and(|r| value.contains(&r));
     if !repeated {
         check_repetition(value, None, el, pos, seg, v5, errors);
         return;
@@ -448,7 +464,7 @@ fn check_repetition(
                 ));
             }
         }
-    } else if memchr::memchr(component, rep).is_some() {
+    } else if rep.contains(&component) {
         let code = if v5 {
             ElementCode::TooManyComponents
         } else {
@@ -527,15 +543,12 @@ fn check_simple(v: &[u8], el: &ElementDef) -> Option<ElementCode> {
         }
         DataType::B | DataType::Composite => None,
         DataType::An | DataType::Id => {
-            let Ok(text) = std::str::from_utf8(v) else {
-                return Some(ElementCode::InvalidCharacter);
-            };
-            let len = if v.is_ascii() {
-                if v.iter().any(u8::is_ascii_control) {
-                    return Some(ElementCode::InvalidCharacter);
-                }
+            let len = if v.iter().all(|&b| (0x20..0x7f).contains(&b)) {
                 v.len()
             } else {
+                let Ok(text) = std::str::from_utf8(v) else {
+                    return Some(ElementCode::InvalidCharacter);
+                };
                 if text.chars().any(char::is_control) {
                     return Some(ElementCode::InvalidCharacter);
                 }
@@ -544,11 +557,15 @@ fn check_simple(v: &[u8], el: &ElementDef) -> Option<ElementCode> {
             if let Some(code) = len_of(len) {
                 return Some(code);
             }
-            match &el.codes {
-                Some(codes) if el.data_type == DataType::Id && !codes.iter().any(|c| c == text) => Some(ElementCode::InvalidCode),
+            if el.data_type != DataType::Id {
+                None
+            } else if el.codes.is_some() {
+                (!el.allows(v)).then_some(ElementCode::InvalidCode)
+            } else if v.iter().any(u8::is_ascii_lowercase) {
                 // X12 code values are upper case: `ea` is not the unit `EA`.
-                None if el.data_type == DataType::Id && text.bytes().any(|b| b.is_ascii_lowercase()) => Some(ElementCode::InvalidCode),
-                _ => None,
+                Some(ElementCode::InvalidCode)
+            } else {
+                None
             }
         }
     }
