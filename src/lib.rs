@@ -1,13 +1,25 @@
 //! Tradelane: a carrier and EDI integration gateway.
 //!
-//! Layout:
-//! * [`x12`]: the X12 engine (tokenizer, envelopes, schemas, validation, acks, writer);
-//!   it knows nothing of the rest of the crate;
-//! * [`model`]: canonical business documents (purchase order, ship notice, invoice, acks);
+//! Layout (dependencies point down this list, never up):
+//! * [`app`]: wires store, outbox and HTTP server from a [`config::Config`];
+//! * [`cli`]: the `tradelane` command line (`serve`, `keys`, `x12`);
+//! * [`http`]: routes, authentication, problem+json errors;
+//! * [`flow`]: what a request does (receive X12, send documents), in one transaction each;
+//! * [`outbox`]: delivery with leases, retries, backoff, rate limits and dead letters;
+//! * [`store`]: SQLite / PostgreSQL persistence;
 //! * [`mapping`]: X12 ⇄ canonical model, driven by partner profiles from `mappings/`;
-//! * [`cli`]: the `tradelane` command line.
+//! * [`model`]: canonical business documents (purchase order, ship notice, invoice, acks);
+//! * [`x12`]: the X12 engine (tokenizer, envelopes, schemas, validation, acks, writer);
+//!   it knows nothing of the rest of the crate.
 
+pub mod app;
 pub mod cli;
+pub mod config;
+pub mod flow;
+pub mod http;
 pub mod mapping;
+pub mod metrics;
 pub mod model;
+pub mod outbox;
+pub mod store;
 pub mod x12;

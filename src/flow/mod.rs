@@ -1,0 +1,112 @@
+//! What the gateway does with a request, independent of HTTP: receive X12
+//! (validate, translate, acknowledge, store, queue) and send documents
+//! (validate, number, render, store, queue). Each runs in one transaction.
+
+mod inbound;
+mod outbound;
+
+use std::sync::Arc;
+
+use crate::config::Config;
+use crate::mapping::{PartnerProfile, Partners};
+use crate::metrics::Metrics;
+use crate::outbox::Outbox;
+use crate::store::{Store, StoreError};
+use crate::x12::schema::Registry;
+
+pub use inbound::Receipt;
+pub use outbound::{OutboundKind, Sent};
+
+/// Errors of the flows; the HTTP layer maps each to a problem type.
+#[derive(Debug, thiserror::Error)]
+pub enum FlowError {
+    /// The caller's key does not belong to a trading partner.
+    #[error("the key's owner {0:?} is not a trading partner")]
+    NotAPartner(String),
+    /// The ISA sender is not the key's partner.
+    #[error("interchange sender {got} does not match partner {partner} ({expected})")]
+    SenderMismatch {
+        /// Partner id.
+        partner: String,
+        /// Its ISA qualifier/id.
+        expected: String,
+        /// The ISA's.
+        got: String,
+    },
+    /// Nothing readable as X12; the submission is stored as `submission`.
+    #[error("no X12 interchange could be read: {reason}")]
+    Unreadable {
+        /// Why.
+        reason: String,
+        /// Stored submission id.
+        submission: String,
+    },
+    /// No such partner.
+    #[error("unknown partner {0:?}")]
+    UnknownPartner(String),
+    /// The request body is not a valid document.
+    #[error("invalid document: {0}")]
+    InvalidDocument(String),
+    /// The Idempotency-Key header is missing.
+    #[error("the Idempotency-Key header is required")]
+    MissingIdempotencyKey,
+    /// The Idempotency-Key was used with another body.
+    #[error("the Idempotency-Key {0:?} was already used with a different request body")]
+    IdempotencyKeyReused(String),
+    /// Not visible to the caller.
+    #[error("not found")]
+    NotFound,
+    /// Storage failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A background task failed.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl From<sqlx::Error> for FlowError {
+    fn from(e: sqlx::Error) -> Self {
+        FlowError::Store(StoreError::Db(e))
+    }
+}
+
+/// Everything the flows need, shared by the HTTP workers.
+pub struct Gateway {
+    /// The store.
+    pub store: Store,
+    /// X12 schemas.
+    pub registry: Arc<Registry>,
+    /// Partner profiles.
+    pub partners: Arc<Partners>,
+    /// Configuration.
+    pub config: Config,
+    /// Delivery engine (absent when this process does not deliver).
+    pub outbox: Option<Arc<Outbox>>,
+    /// Metrics.
+    pub metrics: Arc<Metrics>,
+}
+
+impl Gateway {
+    /// The partner profile of `id`.
+    pub fn partner(&self, id: &str) -> Option<&PartnerProfile> {
+        self.partners.get(id).ok()
+    }
+
+    /// Destination for a partner's acks and outbound documents.
+    pub fn partner_destination(&self, partner: &str) -> Option<&str> {
+        self.config.partners.get(partner).map(|r| r.destination.as_str())
+    }
+
+    fn notify(&self, destinations: &[String]) {
+        if let Some(o) = &self.outbox {
+            destinations.iter().for_each(|d| o.notify(d));
+        }
+    }
+}
+
+/// The business reference of a canonical document (PO number, shipment id, invoice number).
+fn reference(doc: &serde_json::Value) -> Option<String> {
+    ["po_number", "shipment_id", "invoice_number"]
+        .iter()
+        .find_map(|k| doc.get(k).and_then(|v| v.as_str()).map(str::to_string))
+}

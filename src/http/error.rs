@@ -1,0 +1,105 @@
+//! The one place errors become HTTP: `application/problem+json` (RFC 9457)
+//! with a stable `type` per error.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use serde_json::json;
+
+use crate::flow::FlowError;
+use crate::store::StoreError;
+
+/// Base of every problem `type`.
+pub const PROBLEM_BASE: &str = "https://tradelane.dev/problems/";
+
+/// An API error.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// No or bad credentials.
+    #[error("a valid API key is required (Authorization: Bearer tl_…)")]
+    Unauthorized,
+    /// The key lacks a scope.
+    #[error("this API key lacks the {0} scope")]
+    Forbidden(&'static str),
+    /// Unknown or someone else's resource.
+    #[error("not found")]
+    NotFound,
+    /// The request is malformed.
+    #[error("{0}")]
+    BadRequest(String),
+    /// The body is too large.
+    #[error("request body larger than {0} bytes")]
+    TooLarge(usize),
+    /// The state does not allow the action.
+    #[error("{0}")]
+    Conflict(String),
+    /// A flow failed.
+    #[error(transparent)]
+    Flow(#[from] FlowError),
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        ApiError::Flow(FlowError::Store(e))
+    }
+}
+
+impl ApiError {
+    fn kind(&self) -> (StatusCode, &'static str) {
+        use FlowError as F;
+        match self {
+            ApiError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
+            ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "missing-scope"),
+            ApiError::NotFound | ApiError::Flow(F::NotFound) => (StatusCode::NOT_FOUND, "not-found"),
+            ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad-request"),
+            ApiError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "body-too-large"),
+            ApiError::Conflict(_) => (StatusCode::CONFLICT, "invalid-state"),
+            ApiError::Flow(f) => match f {
+                F::NotAPartner(_) => (StatusCode::FORBIDDEN, "not-a-partner"),
+                F::SenderMismatch { .. } => (StatusCode::FORBIDDEN, "sender-mismatch"),
+                F::Unreadable { .. } => (StatusCode::BAD_REQUEST, "x12-unreadable"),
+                F::UnknownPartner(_) => (StatusCode::NOT_FOUND, "unknown-partner"),
+                F::InvalidDocument(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid-document"),
+                F::MissingIdempotencyKey => (StatusCode::BAD_REQUEST, "idempotency-key-missing"),
+                F::IdempotencyKeyReused(_) => (StatusCode::UNPROCESSABLE_ENTITY, "idempotency-key-reused"),
+                F::NotFound => (StatusCode::NOT_FOUND, "not-found"),
+                F::Store(_) | F::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+            },
+        }
+    }
+}
+
+/// A problem+json response.
+pub fn problem(status: StatusCode, slug: &str, detail: &str, extra: Option<serde_json::Value>) -> HttpResponse {
+    let mut body = json!({
+        "type": format!("{PROBLEM_BASE}{slug}"),
+        "title": status.canonical_reason().unwrap_or("Error"),
+        "status": status.as_u16(),
+        "detail": detail,
+    });
+    if let (Some(serde_json::Value::Object(extra)), Some(obj)) = (extra, body.as_object_mut()) {
+        obj.extend(extra);
+    }
+    HttpResponse::build(status)
+        .content_type("application/problem+json")
+        .body(body.to_string())
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.kind().0
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let (status, slug) = self.kind();
+        let extra = match self {
+            ApiError::Flow(FlowError::Unreadable { submission, .. }) => Some(json!({ "submission_id": submission })),
+            _ => None,
+        };
+        if status.is_server_error() {
+            // Details of internal failures go to the log, not to the caller.
+            tracing::error!(error = %self, "request failed");
+            return problem(status, slug, "internal error; see the gateway log", None);
+        }
+        problem(status, slug, &self.to_string(), extra)
+    }
+}
