@@ -75,7 +75,7 @@ impl Application {
                 .configure(crate::http::routes)
         })
         .workers(workers)
-        .shutdown_timeout(30)
+        .shutdown_timeout(10)
         .disable_signals()
         .listen(listener)?
         .run();
@@ -114,9 +114,10 @@ impl Application {
             _ = wait_for_signal() => {}
         }
         tracing::info!("shutting down");
+        // The outbox stops claiming at once; HTTP finishes its requests meanwhile.
+        let _ = self.stop.send(true);
         handle.stop(true).await;
         let _ = server.await;
-        let _ = self.stop.send(true);
         for task in self.background {
             let _ = task.await;
         }

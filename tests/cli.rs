@@ -187,3 +187,47 @@ fn render_names_the_bad_field() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("invalid ShipNotice document") && err.contains("date"), "{err}");
 }
+
+#[test]
+fn keys_are_printed_once_and_stored_only_hashed() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("keys.db");
+    let url = format!("sqlite:{}", db.display());
+    let out = tradelane(
+        &[
+            "keys",
+            "create",
+            "--owner",
+            "acme-parts",
+            "--scope",
+            "x12:write",
+            "--scope",
+            "documents:read",
+            "--database-url",
+            &url,
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let token = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    let (key_id, secret) = token.strip_prefix("tl_").unwrap().split_once('_').unwrap();
+    assert_eq!(key_id.len(), 12);
+    assert!(secret.len() >= 43, "256-bit secret");
+    // Neither the database file nor its WAL holds the secret.
+    for f in std::fs::read_dir(dir.path()).unwrap() {
+        let bytes = std::fs::read(f.unwrap().path()).unwrap();
+        assert!(
+            !bytes.windows(secret.len()).any(|w| w == secret.as_bytes()),
+            "secret stored in clear"
+        );
+    }
+    let revoke = tradelane(&["keys", "revoke", key_id, "--database-url", &url], None);
+    assert_eq!(revoke.status.code(), Some(0));
+    let again = tradelane(&["keys", "revoke", key_id, "--database-url", &url], None);
+    assert_eq!(again.status.code(), Some(2), "already revoked");
+    let bad = tradelane(
+        &["keys", "create", "--owner", "x", "--scope", "everything", "--database-url", &url],
+        None,
+    );
+    assert_eq!(bad.status.code(), Some(2));
+}

@@ -140,7 +140,15 @@ impl Gateway {
         }
         let submission_id = new_id("sub_");
         if !store::insert_submission(&mut tx, &submission_id, owner, &hash, &body).await? {
-            return Err(FlowError::Internal("concurrent duplicate submission".into()));
+            // The same bytes committed meanwhile by a concurrent request: answer with its receipt.
+            tx.rollback().await?;
+            let mut tx = self.store.begin_write().await?;
+            let r = store::submission_receipt(&mut tx, owner, &hash).await?.unwrap_or_default();
+            tx.commit().await?;
+            return Ok(Received {
+                receipt: serde_json::from_str(&r).map_err(|e| FlowError::Internal(e.to_string()))?,
+                duplicate: true,
+            });
         }
         if report.interchanges.is_empty() {
             let reason = if report.errors.is_empty() {

@@ -120,6 +120,7 @@ impl Recorded {
 struct MockState {
     script: Mutex<VecDeque<Scripted>>,
     requests: Mutex<Vec<Recorded>>,
+    delay: Mutex<Duration>,
 }
 
 /// A local HTTP endpoint that answers from a script (then 200) and records every request.
@@ -140,6 +141,10 @@ async fn mock_handler(req: HttpRequest, body: web::Bytes, state: web::Data<MockS
             .collect(),
         body: body.to_vec(),
     });
+    let delay = *state.delay.lock().unwrap();
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
+    }
     let next = state.script.lock().unwrap().pop_front().unwrap_or(Scripted::status(200));
     let mut resp = HttpResponse::build(actix_web::http::StatusCode::from_u16(next.status).unwrap());
     for (k, v) in &next.headers {
@@ -160,7 +165,7 @@ impl Mock {
                 .app_data(web::PayloadConfig::new(64 << 20))
                 .default_service(web::to(mock_handler))
         })
-        .workers(1)
+        .workers(2)
         .disable_signals()
         .listen(listener)
         .unwrap()
@@ -170,6 +175,11 @@ impl Mock {
             url: format!("http://127.0.0.1:{port}/hook"),
             state,
         }
+    }
+
+    /// Answers every request after `delay`.
+    pub fn set_delay(&self, delay: Duration) {
+        *self.state.delay.lock().unwrap() = delay;
     }
 
     /// Queues responses, answered in order before the default 200.
