@@ -208,6 +208,7 @@ impl Mock {
 /// The gateway under test.
 pub struct TestApp {
     pub base: String,
+    pub database_url: String,
     pub http: reqwest::Client,
     pub store: Store,
     /// acme-parts (X12 sender, documents read/write for itself).
@@ -235,6 +236,8 @@ pub struct Setup {
     pub body_limit: usize,
     /// Overrides acme-parts' acknowledgment window (hours).
     pub ack_window_hours: Option<u32>,
+    /// Share a database and mocks with another instance.
+    pub shared: Option<(String, Mock, Mock)>,
 }
 
 impl Setup {
@@ -245,6 +248,7 @@ impl Setup {
             fulfillment_dest: String::new(),
             body_limit: 50 << 20,
             ack_window_hours: None,
+            shared: None,
         }
     }
 }
@@ -271,11 +275,15 @@ fn mappings_copy(dir: &std::path::Path, window: Option<u32>) -> std::path::PathB
 
 pub async fn spawn(setup: Setup) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
-    let partner = Mock::start().await;
-    let fulfillment = Mock::start().await;
-    let database_url = match setup.db {
-        Db::Sqlite => format!("sqlite:{}", dir.path().join("gateway.db").display()),
-        Db::Postgres => pg_schema().await,
+    let (database_url, partner, fulfillment) = match setup.shared.clone() {
+        Some(shared) => shared,
+        None => {
+            let url = match setup.db {
+                Db::Sqlite => format!("sqlite:{}", dir.path().join("gateway.db").display()),
+                Db::Postgres => pg_schema().await,
+            };
+            (url, Mock::start().await, Mock::start().await)
+        }
     };
     let mappings = mappings_copy(dir.path(), setup.ack_window_hours);
     let toml = format!(
@@ -337,6 +345,7 @@ pub async fn spawn(setup: Setup) -> TestApp {
     });
     TestApp {
         base: format!("http://127.0.0.1:{port}"),
+        database_url,
         http: reqwest::Client::new(),
         store,
         acme_key,
