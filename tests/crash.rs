@@ -19,6 +19,18 @@ struct Gateway {
 }
 
 impl Gateway {
+    /// Starts `tradelane serve --config CONFIG` on `port` and waits until it is ready.
+    async fn launch(config: std::path::PathBuf, port: u16, http: &reqwest::Client) -> Gateway {
+        let mut gw = Gateway {
+            config,
+            base: format!("http://127.0.0.1:{port}"),
+            child: None,
+        };
+        gw.start();
+        gw.wait_ready(http).await;
+        gw
+    }
+
     fn start(&mut self) {
         let child = Command::new(env!("CARGO_BIN_EXE_tradelane"))
             .args(["serve", "--config"])
@@ -56,6 +68,30 @@ impl Drop for Gateway {
     fn drop(&mut self) {
         self.kill();
     }
+}
+
+/// Writes a `tradelane.toml` for a child gateway: acks to `partner`, documents to `fulfillment`.
+fn config_file(
+    dir: &std::path::Path,
+    port: u16,
+    database_url: &str,
+    partner: &Mock,
+    fulfillment: &Mock,
+    outbox: &str,
+    timeout_ms: u64,
+) -> std::path::PathBuf {
+    let path = dir.join("tradelane.toml");
+    let text = format!(
+        "listen = \"127.0.0.1:{port}\"\ndatabase_url = \"{database_url}\"\nmappings = \"{mappings}\"\n[outbox]\n{outbox}\n\
+         [destinations.partner]\nurl = \"{p}\"\ntimeout_ms = 2000\n\
+         [destinations.fulfillment]\nurl = \"{f}\"\ntimeout_ms = {timeout_ms}\n\
+         [partners.acme-parts]\ndestination = \"partner\"\n[routing]\ndocuments = \"fulfillment\"\n",
+        mappings = concat!(env!("CARGO_MANIFEST_DIR"), "/mappings"),
+        p = partner.url,
+        f = fulfillment.url,
+    );
+    std::fs::write(&path, text).unwrap();
+    path
 }
 
 fn key(config: &std::path::Path, owner: &str, scope: &str) -> String {
@@ -100,46 +136,12 @@ async fn crash_and_recover(db: Db) {
         Db::Sqlite => format!("sqlite:{}", dir.path().join("crash.db").display()),
         Db::Postgres => support::pg_schema().await,
     };
-    let config = dir.path().join("tradelane.toml");
-    std::fs::write(
-        &config,
-        format!(
-            r#"
-listen = "127.0.0.1:{port}"
-database_url = "{database_url}"
-mappings = "{mappings}"
-[outbox]
-lease_ms = 3000
-poll_ms = 50
-base_delay_ms = 100
-max_delay_secs = 1
-[destinations.partner]
-url = "{p}"
-timeout_ms = 2000
-[destinations.fulfillment]
-url = "{f}"
-timeout_ms = 2000
-[partners.acme-parts]
-destination = "partner"
-[routing]
-documents = "fulfillment"
-"#,
-            mappings = concat!(env!("CARGO_MANIFEST_DIR"), "/mappings"),
-            p = partner.url,
-            f = fulfillment.url,
-        ),
-    )
-    .unwrap();
+    let outbox = "lease_ms = 3000\npoll_ms = 50\nbase_delay_ms = 100\nmax_delay_secs = 1";
+    let config = config_file(dir.path(), port, &database_url, &partner, &fulfillment, outbox, 2000);
     let acme = key(&config, "acme-parts", "x12:write");
     let admin = key(&config, "ops", "admin");
     let http = reqwest::Client::new();
-    let mut gw = Gateway {
-        config,
-        base: format!("http://127.0.0.1:{port}"),
-        child: None,
-    };
-    gw.start();
-    gw.wait_ready(&http).await;
+    let mut gw = Gateway::launch(config, port, &http).await;
 
     const TOTAL: u32 = 80;
     let mut promised: HashMap<u32, Vec<String>> = HashMap::new();
@@ -265,30 +267,19 @@ async fn graceful_shutdown_releases_leases() {
     fulfillment.set_delay(Duration::from_secs(5));
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let db = dir.path().join("term.db");
-    let config = dir.path().join("tradelane.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "listen = \"127.0.0.1:{port}\"\ndatabase_url = \"sqlite:{}\"\nmappings = \"{}\"\n\
-             [outbox]\nshutdown_grace_secs = 1\npoll_ms = 50\n\
-             [destinations.partner]\nurl = \"{}\"\n[destinations.fulfillment]\nurl = \"{}\"\ntimeout_ms = 20000\n\
-             [partners.acme-parts]\ndestination = \"partner\"\n[routing]\ndocuments = \"fulfillment\"\n",
-            db.display(),
-            concat!(env!("CARGO_MANIFEST_DIR"), "/mappings"),
-            partner.url,
-            fulfillment.url
-        ),
-    )
-    .unwrap();
+    let url = format!("sqlite:{}", db.display());
+    let config = config_file(
+        dir.path(),
+        port,
+        &url,
+        &partner,
+        &fulfillment,
+        "shutdown_grace_secs = 1\npoll_ms = 50",
+        20_000,
+    );
     let acme = key(&config, "acme-parts", "x12:write");
     let http = reqwest::Client::new();
-    let mut gw = Gateway {
-        config,
-        base: format!("http://127.0.0.1:{port}"),
-        child: None,
-    };
-    gw.start();
-    gw.wait_ready(&http).await;
+    let mut gw = Gateway::launch(config, port, &http).await;
     let ids = post(&http, &gw.base, &acme, 77).await.expect("accepted");
     partner.wait_for(1, Duration::from_secs(15)).await;
     fulfillment.wait_for(1, Duration::from_secs(15)).await;

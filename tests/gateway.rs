@@ -452,8 +452,41 @@ async fn two_instances_share_one_postgres_store() {
     a.partner.wait_for(30, Duration::from_secs(30)).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     let keys: std::collections::HashSet<String> = delivered.iter().map(|r| r.header("idempotency-key").to_string()).collect();
-    assert_eq!((a.fulfillment.requests().len(), keys.len()), (30, 30), "each document delivered exactly once");
+    assert_eq!(
+        (a.fulfillment.requests().len(), keys.len()),
+        (30, 30),
+        "each document delivered exactly once"
+    );
     assert_eq!(a.partner.requests().len(), 30);
     a.stop().await;
     b.stop().await;
+}
+
+/// Connection refused is retried with backoff, then dead-lettered after `max_attempts`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn network_errors_are_retried_then_dead_lettered() {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut setup = Setup::new(Db::Sqlite);
+    setup.fulfillment_url = Some(format!("http://127.0.0.1:{closed}/hook"));
+    setup.fulfillment_dest = "max_attempts = 3".into();
+    let app = spawn(setup).await;
+    let receipt: Value = app.post("/v1/x12", &app.acme_key, po_850(950)).await.json().await.unwrap();
+    let id = receipt["interchanges"][0]["documents"][0]["message_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let dead = app.wait_message(&id, "dead").await;
+    let attempts = dead["attempts"].as_array().unwrap();
+    assert_eq!(attempts.len(), 3);
+    assert!(
+        attempts.iter().all(|a| a["error"].as_str().unwrap().starts_with("connect")),
+        "{attempts:?}"
+    );
+    assert_eq!(
+        attempts.iter().map(|a| a["outcome"].as_str().unwrap()).collect::<Vec<_>>(),
+        vec!["retry", "retry", "dead"]
+    );
+    // The ack to the partner is unaffected.
+    app.partner.wait_for(1, Duration::from_secs(15)).await;
+    app.stop().await;
 }

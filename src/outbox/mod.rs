@@ -26,6 +26,9 @@ use crate::store::{now_ms, Attempt, Claimed, Finish, Store};
 pub use backoff::Schedule;
 pub use deliver::{secret_bytes, sign, Response};
 
+/// Most messages one claim statement takes.
+const CLAIM_BATCH: usize = 16;
+
 /// One destination's runtime state.
 struct Lane {
     name: String,
@@ -149,15 +152,29 @@ impl Outbox {
                 }
                 continue;
             }
-            let permit = tokio::select! {
+            let first = tokio::select! {
                 p = lane.slots.clone().acquire_owned() => match p { Ok(p) => p, Err(_) => break },
                 _ = stop.changed() => continue,
             };
-            let claimed = self.store.claim(&lane.name, 1, self.lease_ms, lane.config.ordered).await;
-            let message = match claimed {
-                Ok(mut v) if !v.is_empty() => v.remove(0),
+            // Claim as many as there are free slots in one statement (one commit). A rate-limited
+            // destination claims one at a time, so no lease waits on the limiter for long.
+            let mut permits = vec![first];
+            if lane.limiter.is_none() {
+                while permits.len() < CLAIM_BATCH {
+                    match lane.slots.clone().try_acquire_owned() {
+                        Ok(p) => permits.push(p),
+                        Err(_) => break,
+                    }
+                }
+            }
+            let claimed = self
+                .store
+                .claim(&lane.name, permits.len() as i64, self.lease_ms, lane.config.ordered)
+                .await;
+            let messages = match claimed {
+                Ok(v) if !v.is_empty() => v,
                 Ok(_) => {
-                    drop(permit);
+                    drop(permits);
                     tokio::select! {
                         _ = tokio::time::sleep(self.poll) => {}
                         _ = lane.wake.notified() => {}
@@ -166,24 +183,26 @@ impl Outbox {
                     continue;
                 }
                 Err(e) => {
-                    drop(permit);
+                    drop(permits);
                     tracing::error!(destination = %lane.name, error = %e, "claim failed");
                     tokio::time::sleep(self.poll * 4).await;
                     continue;
                 }
             };
             if let Ok(mut h) = self.held.lock() {
-                h.insert((message.id.clone(), message.lease_token.clone()));
+                h.extend(messages.iter().map(|m| (m.id.clone(), m.lease_token.clone())));
             }
-            if let Some(limiter) = &lane.limiter {
-                limiter.until_ready().await;
+            for (message, permit) in messages.into_iter().zip(permits) {
+                if let Some(limiter) = &lane.limiter {
+                    limiter.until_ready().await;
+                }
+                let this = self.clone();
+                let lane = lane.clone();
+                deliveries.spawn(async move {
+                    this.deliver(&lane, message).await;
+                    drop(permit);
+                });
             }
-            let this = self.clone();
-            let lane = lane.clone();
-            deliveries.spawn(async move {
-                this.deliver(&lane, message).await;
-                drop(permit);
-            });
         }
         // Let in-flight deliveries finish; whatever outlives the grace period keeps its lease until release.
         let _ = tokio::time::timeout(self.grace, async { while deliveries.join_next().await.is_some() {} }).await;

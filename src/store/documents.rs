@@ -454,13 +454,13 @@ impl Store {
         let ids: Vec<(String,)> =
             sqlx::query_as("SELECT id FROM documents WHERE direction = 'outbound' AND status IN ('queued', 'sent') AND ack_due_at < $1")
                 .bind(now)
-                .fetch_all(&mut *tx)
+                .fetch_all(&mut **tx)
                 .await?;
         for (id,) in &ids {
             sqlx::query("UPDATE documents SET status = 'overdue', updated_at = $1 WHERE id = $2")
                 .bind(now)
                 .bind(id)
-                .execute(&mut *tx)
+                .execute(&mut **tx)
                 .await?;
             add_event(
                 &mut tx,

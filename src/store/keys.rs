@@ -86,6 +86,7 @@ impl Store {
         let key_id: String = id.iter().map(|b| format!("{b:02x}")).collect();
         let secret = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(secret);
         let scopes: Vec<&str> = scopes.iter().map(|s| s.as_str()).collect();
+        let _turn = self.write_turn().await;
         sqlx::query("INSERT INTO api_keys (key_id, owner, scopes, hash, created_at) VALUES ($1, $2, $3, $4, $5)")
             .bind(&key_id)
             .bind(owner)
@@ -102,6 +103,7 @@ impl Store {
 
     /// Revokes a key; false when there was no such active key.
     pub async fn revoke_key(&self, key_id: &str) -> Result<bool, StoreError> {
+        let _turn = self.write_turn().await;
         let r = sqlx::query("UPDATE api_keys SET revoked_at = $1 WHERE key_id = $2 AND revoked_at IS NULL")
             .bind(now_ms())
             .bind(key_id)

@@ -12,6 +12,7 @@ mod migrate;
 mod outbox;
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use rand::RngCore;
@@ -64,6 +65,39 @@ pub enum Dialect {
 pub struct Store {
     pool: AnyPool,
     dialect: Dialect,
+    /// SQLite has one writer: queueing writers here is cheaper than SQLite's busy-wait sleeps.
+    writer: Arc<tokio::sync::Mutex<()>>,
+}
+
+/// A write transaction; on SQLite it also holds the process's writer turn.
+pub struct WriteTx {
+    tx: Transaction<'static, Any>,
+    _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl WriteTx {
+    /// Commits.
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        self.tx.commit().await
+    }
+
+    /// Rolls back.
+    pub async fn rollback(self) -> Result<(), sqlx::Error> {
+        self.tx.rollback().await
+    }
+}
+
+impl std::ops::Deref for WriteTx {
+    type Target = Transaction<'static, Any>;
+    fn deref(&self) -> &Self::Target {
+        &self.tx
+    }
+}
+
+impl std::ops::DerefMut for WriteTx {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.tx
+    }
 }
 
 impl std::fmt::Debug for Store {
@@ -113,7 +147,11 @@ impl Store {
             })
             .connect_with(options)
             .await?;
-        let store = Self { pool, dialect };
+        let store = Self {
+            pool,
+            dialect,
+            writer: Arc::new(tokio::sync::Mutex::new(())),
+        };
         migrate::run(&store).await?;
         Ok(store)
     }
@@ -130,11 +168,28 @@ impl Store {
 
     /// A transaction that will write: `BEGIN IMMEDIATE` on SQLite, so a
     /// read-then-write never fails with a stale snapshot.
-    pub async fn begin_write(&self) -> Result<Transaction<'static, Any>, StoreError> {
+    pub async fn begin_write(&self) -> Result<WriteTx, StoreError> {
         Ok(match self.dialect {
-            Dialect::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
-            Dialect::Postgres => self.pool.begin().await?,
+            Dialect::Sqlite => {
+                let turn = self.writer.clone().lock_owned().await;
+                WriteTx {
+                    tx: self.pool.begin_with("BEGIN IMMEDIATE").await?,
+                    _turn: Some(turn),
+                }
+            }
+            Dialect::Postgres => WriteTx {
+                tx: self.pool.begin().await?,
+                _turn: None,
+            },
         })
+    }
+
+    /// Waits for the writer turn (SQLite) before a single-statement write.
+    pub(crate) async fn write_turn(&self) -> Option<tokio::sync::OwnedMutexGuard<()>> {
+        match self.dialect {
+            Dialect::Sqlite => Some(self.writer.clone().lock_owned().await),
+            Dialect::Postgres => None,
+        }
     }
 
     /// True when the database answers.

@@ -225,6 +225,7 @@ impl Store {
              ORDER BY o.next_attempt_at, o.seq LIMIT $5{lock}) \
              RETURNING id, destination, kind, content_type, body, attempts, created_at"
         );
+        let turn = self.write_turn().await;
         let rows = sqlx::query(&sql)
             .bind(&token)
             .bind(now + lease_ms)
@@ -233,6 +234,7 @@ impl Store {
             .bind(limit)
             .fetch_all(self.pool())
             .await?;
+        drop(turn);
         rows.iter()
             .map(|r| {
                 Ok(Claimed {
@@ -275,7 +277,7 @@ impl Store {
         .bind(now)
         .bind(&m.id)
         .bind(&m.lease_token)
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
         let won = r.rows_affected() == 1;
         if !matches!(finish, Finish::Release) {
@@ -295,7 +297,7 @@ impl Store {
             .bind(attempt.status)
             .bind(attempt.error.clone())
             .bind(attempt.response.clone())
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?;
         }
         if won && matches!(finish, Finish::Delivered | Finish::Dead) {
@@ -370,7 +372,9 @@ impl Store {
     }
 
     async fn transition(&self, id: &str, sql: &str) -> Result<Transition, StoreError> {
+        let turn = self.write_turn().await;
         let r = sqlx::query(sql).bind(now_ms()).bind(id).execute(self.pool()).await?;
+        drop(turn);
         if r.rows_affected() == 1 {
             return Ok(Transition::Done);
         }

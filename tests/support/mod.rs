@@ -236,6 +236,8 @@ pub struct Setup {
     pub body_limit: usize,
     /// Overrides acme-parts' acknowledgment window (hours).
     pub ack_window_hours: Option<u32>,
+    /// Send fulfillment deliveries here instead of the mock.
+    pub fulfillment_url: Option<String>,
     /// Share a database and mocks with another instance.
     pub shared: Option<(String, Mock, Mock)>,
 }
@@ -249,6 +251,7 @@ impl Setup {
             body_limit: 50 << 20,
             ack_window_hours: None,
             shared: None,
+            fulfillment_url: None,
         }
     }
 }
@@ -318,7 +321,7 @@ pub async fn spawn(setup: Setup) -> TestApp {
         mappings = mappings.display(),
         body_limit = setup.body_limit,
         partner_url = partner.url,
-        fulfillment_url = fulfillment.url,
+        fulfillment_url = setup.fulfillment_url.clone().unwrap_or_else(|| fulfillment.url.clone()),
         partner_dest = setup.partner_dest,
         fulfillment_dest = setup.fulfillment_dest,
     );
