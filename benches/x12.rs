@@ -9,9 +9,9 @@
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use tradelane::mapping::{translate, Partners};
+use tradelane::mapping::{read_document, translate, Partners};
 use tradelane::x12::schema::Registry;
-use tradelane::x12::{Reader, SegmentSource, Tokenizer};
+use tradelane::x12::{EnvelopeReader, Event, Reader, SegmentSource, Tokenizer};
 
 // The same allocator as the `tradelane` binary.
 #[global_allocator]
@@ -103,6 +103,24 @@ fn bench(c: &mut Criterion) {
 
     g.bench_function("edi_parse", |b| {
         b.iter(|| edi::parse(black_box(&data)).map(|d| d.interchanges.len()).unwrap_or(0))
+    });
+
+    // The same conversion without schema validation: where the time goes, not what the gateway runs.
+    g.bench_function("tradelane_850_to_json_unvalidated", |b| {
+        b.iter(|| {
+            let mut sink = std::io::sink();
+            let mut docs = 0usize;
+            let mut reader = EnvelopeReader::new(Tokenizer::new(black_box(bytes)));
+            let partner = partners.get("acme-parts").ok();
+            while let Some(event) = reader.next_event() {
+                if let Event::TransactionSet(set) = event {
+                    let d = read_document(&set, partner).expect("850");
+                    serde_json::to_writer(&mut sink, &d).expect("json");
+                    docs += 1;
+                }
+            }
+            docs
+        })
     });
 
     g.bench_function("tradelane_850_to_json", |b| {

@@ -234,9 +234,19 @@ pub enum Node {
         children: Vec<Node>,
         /// `children`'s keys, contiguous for a fast forward search.
         child_keys: Vec<u32>,
+        /// Indexes of the mandatory children (ST and SE excluded: the envelope checks those).
+        child_required: Vec<u32>,
         /// Key of the trigger segment.
         key: u32,
     },
+}
+
+/// Indexes of the mandatory positions of a level, except ST and SE.
+fn required_positions(nodes: &[Node]) -> Vec<u32> {
+    (0..nodes.len())
+        .filter(|&i| nodes[i].req() == Req::M && !matches!(nodes[i].trigger(), "ST" | "SE"))
+        .map(|i| i as u32)
+        .collect()
 }
 
 /// A segment id packed into a `u32` (ids are two or three bytes); longer ids get a key no schema uses.
@@ -303,6 +313,8 @@ pub struct SetSchema {
     pub structure: Vec<Node>,
     /// `structure`'s keys, contiguous for a fast forward search.
     pub structure_keys: Vec<u32>,
+    /// Indexes of the mandatory top-level positions other than ST and SE.
+    pub structure_required: Vec<u32>,
     /// Ids used anywhere in the structure.
     pub segment_ids: HashSet<String>,
     dictionary: Arc<HashMap<String, Arc<SegmentDef>>>,
@@ -374,6 +386,7 @@ impl Registry {
                     functional_group: raw.functional_group,
                     name: raw.name,
                     structure_keys: structure.iter().map(Node::key).collect(),
+                    structure_required: required_positions(&structure),
                     structure,
                     segment_ids,
                     dictionary: dictionary.clone(),
@@ -513,6 +526,7 @@ fn parse_level(lines: &[(usize, usize, &str)], pos: &mut usize, depth: usize) ->
                 req,
                 max,
                 child_keys: children.iter().map(Node::key).collect(),
+                child_required: required_positions(&children),
                 children,
                 key,
             });

@@ -106,21 +106,38 @@ impl<'a> Segment<'a> {
         let mut seps = [0u32; INDEXED];
         let mut count = 0;
         let mut more = false;
-        // A 32-byte chunk at a time: the comparison loop compiles to vector
-        // compares and a movemask; then one step per separator found.
-        'scan: for (c, chunk) in self.raw.chunks(32).enumerate() {
-            let mut mask = 0u32;
-            for (i, &b) in chunk.iter().enumerate() {
-                mask |= u32::from(b == sep) << i;
+        // Eight bytes at a time (SWAR): mark the bytes equal to the separator, then
+        // one step per separator found.
+        const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+        let pattern = u64::from_ne_bytes([sep; 8]);
+        let mut push = |at: usize, count: &mut usize, more: &mut bool| {
+            if *count == INDEXED {
+                *more = true;
+            } else {
+                seps[*count] = at as u32;
+                *count += 1;
             }
-            while mask != 0 {
-                if count == INDEXED {
-                    more = true;
-                    break 'scan;
+        };
+        let mut chunks = self.raw.chunks_exact(8);
+        let mut base = 0;
+        for chunk in chunks.by_ref() {
+            let x = u64::from_le_bytes(chunk.try_into().expect("eight bytes")) ^ pattern;
+            // High bit set exactly in the bytes of x that are zero.
+            let mut zero = !(((x & LOW7) + LOW7) | x | LOW7);
+            while zero != 0 {
+                push(base + (zero.trailing_zeros() / 8) as usize, &mut count, &mut more);
+                zero &= zero - 1;
+            }
+            if more {
+                break;
+            }
+            base += 8;
+        }
+        if !more {
+            for (i, &b) in chunks.remainder().iter().enumerate() {
+                if b == sep {
+                    push(base + i, &mut count, &mut more);
                 }
-                seps[count] = (c * 32) as u32 + mask.trailing_zeros();
-                count += 1;
-                mask &= mask - 1;
             }
         }
         Fields {

@@ -158,6 +158,7 @@ impl SetReport {
 struct Frame<'s> {
     nodes: &'s [Node],
     keys: &'s [u32],
+    required: &'s [u32],
     loop_id: Option<&'s str>,
     cur: usize,
     counts: Vec<usize>,
@@ -166,13 +167,14 @@ struct Frame<'s> {
 
 impl<'s> Frame<'s> {
     /// A frame over `nodes`, reusing a spare counts buffer when there is one.
-    fn new(nodes: &'s [Node], keys: &'s [u32], loop_id: Option<&'s str>, spare: &mut Vec<Vec<usize>>) -> Self {
+    fn new(nodes: &'s [Node], keys: &'s [u32], required: &'s [u32], loop_id: Option<&'s str>, spare: &mut Vec<Vec<usize>>) -> Self {
         let mut counts = spare.pop().unwrap_or_default();
         counts.clear();
         counts.resize(nodes.len(), 0);
         Self {
             nodes,
             keys,
+            required,
             loop_id,
             cur: 0,
             counts,
@@ -221,15 +223,21 @@ pub fn validate_set(registry: &Registry, version: &str, set: &TransactionSet) ->
 fn check_structure(registry: &Registry, schema: &SetSchema, set: &TransactionSet, v5: bool) -> Vec<SegmentError> {
     let mut errors = Vec::new();
     let mut spare = Vec::new();
-    let mut stack = vec![Frame::new(&schema.structure, &schema.structure_keys, None, &mut spare)];
+    let mut stack = vec![Frame::new(
+        &schema.structure,
+        &schema.structure_keys,
+        &schema.structure_required,
+        None,
+        &mut spare,
+    )];
     let mut last_position = 1;
     for (i, seg) in set.segments().enumerate() {
         let position = i + 1;
         last_position = position;
-        let id = seg.id_str();
         let key = segment_key(seg.id());
         let found = (0..stack.len()).rev().find_map(|level| stack[level].find(key).map(|j| (level, j)));
         let Some((level, j)) = found else {
+            let id = seg.id_str();
             let code = if id.len() < 2
                 || id.len() > 3
                 || !id.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
@@ -276,10 +284,11 @@ fn check_structure(registry: &Registry, schema: &SetSchema, set: &TransactionSet
             id: lid,
             children,
             child_keys,
+            child_required,
             ..
         } = node
         {
-            let mut f = Frame::new(children, child_keys, Some(lid.as_str()), &mut spare);
+            let mut f = Frame::new(children, child_keys, child_required, Some(lid.as_str()), &mut spare);
             f.counts[0] = 1;
             inner_loop = Some(lid.as_str());
             node = &children[0];
@@ -291,7 +300,7 @@ fn check_structure(registry: &Registry, schema: &SetSchema, set: &TransactionSet
         };
         if let Some(code) = seg_error {
             errors.push(SegmentError {
-                id: id.to_string(),
+                id: seg.id_str().to_string(),
                 position,
                 loop_id: inner_loop.map(str::to_string),
                 code,
@@ -300,7 +309,7 @@ fn check_structure(registry: &Registry, schema: &SetSchema, set: &TransactionSet
         }
         if !elements.is_empty() {
             errors.push(SegmentError {
-                id: id.to_string(),
+                id: seg.id_str().to_string(),
                 position,
                 loop_id: inner_loop.map(str::to_string),
                 code: SegmentCode::ElementErrors,
@@ -323,10 +332,15 @@ fn check_structure(registry: &Registry, schema: &SetSchema, set: &TransactionSet
 
 /// Reports mandatory positions in `from..to` of a frame that were never used.
 fn missing(frame: &Frame<'_>, from: usize, to: usize, position: usize, errors: &mut Vec<SegmentError>) {
-    for k in from..to {
+    let start = frame.required.partition_point(|&k| (k as usize) < from);
+    for &k in &frame.required[start..] {
+        let k = k as usize;
+        if k >= to {
+            break;
+        }
         let node = &frame.nodes[k];
-        // A missing SE is an envelope issue (AK502 2), reported there.
-        if node.req() == Req::M && frame.counts[k] == 0 && node.trigger() != "SE" && node.trigger() != "ST" {
+        // `required` leaves out ST and SE: a missing SE is an envelope issue (AK502 2).
+        if frame.counts[k] == 0 {
             errors.push(SegmentError {
                 id: node.trigger().to_string(),
                 position,
@@ -348,6 +362,11 @@ pub fn check_elements(seg: &Segment<'_>, def: &SegmentDef, v5: bool) -> Vec<Elem
     let mut present: u128 = 0;
     let mut count = 0;
     let mut too_many = false;
+    // Most segments hold no component or repetition separator at all: their simple
+    // elements go straight to the value check.
+    let d = seg.delimiters();
+    let raw = seg.raw();
+    let plain = !raw.contains(&d.component) && d.repetition.is_none_or(|r| !raw.contains(&r));
     for (i, e) in seg.elements().enumerate() {
         let value = e.raw();
         count = i + 1;
@@ -355,6 +374,11 @@ pub fn check_elements(seg: &Segment<'_>, def: &SegmentDef, v5: bool) -> Vec<Elem
             present |= 1 << i;
         }
         match def.elements.get(i) {
+            Some(el) if plain && el.data_type != DataType::Composite && !value.is_empty() => {
+                if let Some(code) = check_simple(value, el) {
+                    errors.push(element_error(i + 1, None, None, Some(el), code, value));
+                }
+            }
             Some(el) => check_element(value, el, i + 1, seg, v5, &mut errors),
             None if !value.is_empty() && !too_many => {
                 too_many = true;
