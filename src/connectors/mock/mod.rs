@@ -1,0 +1,259 @@
+//! Local mock carriers: one HTTP server per carrier that accepts the real
+//! request formats, rejects missing required fields with the carrier's own
+//! error shape, answers from `fixtures/carriers/<carrier>/`, and can inject
+//! latency, 401, 429 and 5xx. Used by `tradelane mock-carriers`, the tests
+//! and the benchmarks.
+
+pub mod canadapost;
+pub mod dhl;
+pub mod fedex;
+pub mod ups;
+pub mod usps;
+
+use std::collections::{BTreeMap, VecDeque};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use actix_web::dev::Service;
+use actix_web::{web, App, HttpResponse, HttpServer};
+
+/// A request a mock received.
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    /// Method.
+    pub method: String,
+    /// Path and query.
+    pub path: String,
+    /// Headers (lower-case names).
+    pub headers: BTreeMap<String, String>,
+    /// Body.
+    pub body: Vec<u8>,
+}
+
+impl Recorded {
+    /// A header value, empty when absent.
+    pub fn header(&self, name: &str) -> &str {
+        self.headers.get(name).map(String::as_str).unwrap_or("")
+    }
+}
+
+/// Shared state of one mock carrier.
+pub struct MockState {
+    /// Carrier id.
+    pub carrier: &'static str,
+    /// `fixtures/carriers` (the carrier's files are in its sub-folder).
+    pub fixtures: PathBuf,
+    /// Delay before every answer.
+    pub latency: Mutex<Duration>,
+    /// Statuses to answer with, in order, before normal service (401, 429, 500, 503 …).
+    pub faults: Mutex<VecDeque<u16>>,
+    /// Every request received.
+    pub requests: Mutex<Vec<Recorded>>,
+    /// Tokens issued (OAuth carriers), so a test can revoke them.
+    pub tokens: Mutex<Vec<String>>,
+    /// The carrier's error body for an injected status: (content type, body).
+    pub fault_body: fn(u16) -> (&'static str, String),
+}
+
+impl MockState {
+    /// The text of `fixtures/carriers/<carrier>/<name>`.
+    pub fn fixture(&self, name: &str) -> String {
+        std::fs::read_to_string(self.fixtures.join(self.carrier).join(name)).unwrap_or_else(|e| panic!("fixture {}/{name}: {e}", self.carrier))
+    }
+
+    /// Issues a new bearer token and remembers it.
+    pub fn issue_token(&self) -> String {
+        let t = format!("mock-{}-{}", self.carrier, crate::store::new_id(""));
+        if let Ok(mut tokens) = self.tokens.lock() {
+            tokens.push(t.clone());
+        }
+        t
+    }
+
+    /// True when the request carries a bearer token this mock issued.
+    pub fn bearer_ok(&self, req: &actix_web::HttpRequest) -> bool {
+        let Some(t) = req
+            .headers()
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+        else {
+            return false;
+        };
+        self.tokens.lock().map(|tokens| tokens.iter().any(|k| k == t)).unwrap_or(false)
+    }
+
+    /// Forgets every token (the next business call gets 401).
+    pub fn revoke_tokens(&self) {
+        if let Ok(mut t) = self.tokens.lock() {
+            t.clear();
+        }
+    }
+
+    /// Queues injected statuses.
+    pub fn fail_next(&self, statuses: &[u16]) {
+        if let Ok(mut f) = self.faults.lock() {
+            f.extend(statuses);
+        }
+    }
+
+    /// Sets the latency.
+    pub fn set_latency(&self, d: Duration) {
+        if let Ok(mut l) = self.latency.lock() {
+            *l = d;
+        }
+    }
+
+    /// Requests received so far.
+    pub fn requests(&self) -> Vec<Recorded> {
+        self.requests.lock().map(|r| r.clone()).unwrap_or_default()
+    }
+
+    /// The carrier's error response for an injected or detected problem.
+    pub fn error(&self, status: u16) -> HttpResponse {
+        let (ct, body) = (self.fault_body)(status);
+        let mut r = HttpResponse::build(actix_web::http::StatusCode::from_u16(status).unwrap_or_default());
+        if status == 429 {
+            r.insert_header(("retry-after", "1"));
+        }
+        r.content_type(ct).body(body)
+    }
+}
+
+/// What a carrier mock module provides.
+pub struct MockCarrier {
+    /// Carrier id.
+    pub carrier: &'static str,
+    /// Registers its routes (handlers take `web::Data<MockState>`).
+    pub routes: fn(&mut web::ServiceConfig),
+    /// Error body for an injected status.
+    pub fault_body: fn(u16) -> (&'static str, String),
+}
+
+/// Every carrier mock.
+pub fn all() -> [MockCarrier; 5] {
+    [ups::mock(), fedex::mock(), usps::mock(), dhl::mock(), canadapost::mock()]
+}
+
+/// A running mock carrier.
+pub struct RunningMock {
+    /// Carrier id.
+    pub carrier: &'static str,
+    /// Base URL (`http://127.0.0.1:PORT`).
+    pub base_url: String,
+    /// Its state (faults, latency, recorded requests).
+    pub state: Arc<MockState>,
+    /// The server handle.
+    pub handle: actix_web::dev::ServerHandle,
+}
+
+#[derive(serde::Deserialize)]
+struct FaultRequest {
+    #[serde(default)]
+    latency_ms: Option<u64>,
+    #[serde(default)]
+    fail_next: Vec<u16>,
+    #[serde(default)]
+    revoke_tokens: bool,
+}
+
+async fn control(state: web::Data<MockState>, body: web::Json<FaultRequest>) -> HttpResponse {
+    if let Some(ms) = body.latency_ms {
+        state.set_latency(Duration::from_millis(ms));
+    }
+    state.fail_next(&body.fail_next);
+    if body.revoke_tokens {
+        state.revoke_tokens();
+    }
+    HttpResponse::NoContent().finish()
+}
+
+/// Starts one carrier's mock on `addr` (`127.0.0.1:0` for any port).
+pub fn start(mock: MockCarrier, fixtures: PathBuf, addr: &str, workers: usize) -> std::io::Result<RunningMock> {
+    let state = Arc::new(MockState {
+        carrier: mock.carrier,
+        fixtures,
+        latency: Mutex::new(Duration::ZERO),
+        faults: Mutex::new(VecDeque::new()),
+        requests: Mutex::new(Vec::new()),
+        tokens: Mutex::new(Vec::new()),
+        fault_body: mock.fault_body,
+    });
+    let data = web::Data::from(state.clone());
+    let routes = mock.routes;
+    let listener = std::net::TcpListener::bind(addr)?;
+    let port = listener.local_addr()?.port();
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(data.clone())
+            .app_data(web::PayloadConfig::new(16 << 20))
+            .route("/__mock/control", web::post().to(control))
+            .wrap_fn(|req, srv| {
+                let state = req.app_data::<web::Data<MockState>>().cloned();
+                let control = req.path().starts_with("/__mock/");
+                let fut = srv.call(req);
+                async move {
+                    let res = fut.await?;
+                    if let (Some(state), false) = (state, control) {
+                        let latency = state.latency.lock().map(|l| *l).unwrap_or_default();
+                        if !latency.is_zero() {
+                            tokio::time::sleep(latency).await;
+                        }
+                        let fault = state.faults.lock().ok().and_then(|mut f| f.pop_front());
+                        if let Some(status) = fault {
+                            let (req, _) = res.into_parts();
+                            return Ok(actix_web::dev::ServiceResponse::new(req, state.error(status)));
+                        }
+                    }
+                    Ok(res)
+                }
+            })
+            .configure(routes)
+    })
+    .workers(workers)
+    .disable_signals()
+    .listen(listener)?
+    .run();
+    let handle = server.handle();
+    tokio::spawn(server);
+    Ok(RunningMock {
+        carrier: mock.carrier,
+        base_url: format!("http://127.0.0.1:{port}"),
+        state,
+        handle,
+    })
+}
+
+/// Records a request (call first thing in every mock handler).
+pub fn record(state: &MockState, req: &actix_web::HttpRequest, body: &[u8]) {
+    let rec = Recorded {
+        method: req.method().to_string(),
+        path: req.uri().path_and_query().map(|p| p.to_string()).unwrap_or_default(),
+        headers: req
+            .headers()
+            .iter()
+            .map(|(k, v)| (k.as_str().to_string(), v.to_str().unwrap_or("").to_string()))
+            .collect(),
+        body: body.to_vec(),
+    };
+    if let Ok(mut r) = state.requests.lock() {
+        r.push(rec);
+    }
+}
+
+/// Starts every carrier mock on consecutive ports from `first_port` (0: any free ports).
+pub fn start_all(fixtures: PathBuf, first_port: u16, workers: usize) -> std::io::Result<Vec<RunningMock>> {
+    all()
+        .into_iter()
+        .enumerate()
+        .map(|(i, m)| {
+            let addr = if first_port == 0 {
+                "127.0.0.1:0".to_string()
+            } else {
+                format!("127.0.0.1:{}", first_port + i as u16)
+            };
+            start(m, fixtures.clone(), &addr, workers)
+        })
+        .collect()
+}
