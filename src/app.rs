@@ -50,6 +50,7 @@ impl Application {
             .await
             .context("opening the database")?;
         let metrics = Arc::new(Metrics::default());
+        let carriers = Arc::new(crate::connectors::carriers::Carriers::new(&config.carriers).map_err(anyhow::Error::msg)?);
         let outbox = if config.outbox.enabled {
             Some(Outbox::new(store.clone(), &config, metrics.clone())?)
         } else {
@@ -64,6 +65,7 @@ impl Application {
             registry,
             partners,
             config,
+            carriers,
             outbox: outbox.clone(),
             metrics,
         });
@@ -84,7 +86,8 @@ impl Application {
         if let Some(o) = outbox {
             background.push(tokio::spawn(o.run(stop_rx.clone())));
         }
-        background.push(tokio::spawn(overdue_sweeper(store, overdue_every, stop_rx)));
+        background.push(tokio::spawn(overdue_sweeper(store, overdue_every, stop_rx.clone())));
+        background.push(tokio::spawn(tracking_poller(gateway.clone(), stop_rx)));
         Ok(Self {
             port,
             server,
@@ -142,6 +145,19 @@ async fn wait_for_signal() {
     #[cfg(not(unix))]
     {
         let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+async fn tracking_poller(gateway: web::Data<Gateway>, mut stop: watch::Receiver<bool>) {
+    // Due subscriptions are checked every second; each is polled at its own interval.
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+            _ = stop.wait_for(|s| *s) => return,
+        }
+        if let Err(e) = gateway.poll_tracking().await {
+            tracing::error!(error = %e, "tracking poll failed");
+        }
     }
 }
 

@@ -53,6 +53,29 @@ pub struct Config {
     pub partners: BTreeMap<String, PartnerRoute>,
     /// Where canonical documents from inbound X12 go.
     pub routing: Routing,
+    /// Carrier accounts and limits, by carrier id (`ups`, `fedex`, `usps`, `dhl`, `canadapost`).
+    pub carriers: BTreeMap<String, crate::connectors::carriers::CarrierConfig>,
+    /// Rate shopping and tracking.
+    pub shipping: ShippingConfig,
+}
+
+/// Rate shopping and tracking settings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ShippingConfig {
+    /// Deadline for each carrier's rate answer (ms).
+    pub rate_timeout_ms: u64,
+    /// Seconds between tracking polls of a subscription.
+    pub tracking_poll_secs: u64,
+}
+
+impl Default for ShippingConfig {
+    fn default() -> Self {
+        Self {
+            rate_timeout_ms: 3_000,
+            tracking_poll_secs: 300,
+        }
+    }
 }
 
 impl Default for Config {
@@ -71,6 +94,8 @@ impl Default for Config {
             destinations: BTreeMap::new(),
             partners: BTreeMap::new(),
             routing: Routing::default(),
+            carriers: BTreeMap::new(),
+            shipping: ShippingConfig::default(),
         }
     }
 }
@@ -246,6 +271,14 @@ impl Config {
             if d.concurrency == 0 || d.rate_per_second == Some(0) {
                 return Err(ConfigError::Invalid(format!(
                     "destinations.{name}: concurrency and rate must be positive"
+                )));
+            }
+        }
+        for id in self.carriers.keys() {
+            if !crate::connectors::carriers::CARRIERS.contains(&id.as_str()) {
+                return Err(ConfigError::Invalid(format!(
+                    "carriers.{id}: unknown carrier (one of {})",
+                    crate::connectors::carriers::CARRIERS.join(", ")
                 )));
             }
         }

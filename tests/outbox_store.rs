@@ -34,6 +34,8 @@ async fn put(store: &Store, n: usize, key: Option<&str>) -> Vec<String> {
             ordering_key: key,
             content_type: "text/plain",
             body: body.as_bytes(),
+            url: None,
+            secret: None,
         };
         ids.push(enqueue(&mut tx, &m).await.unwrap());
     }

@@ -1,5 +1,6 @@
 //! The `tradelane` command line.
 
+mod mock;
 mod serve;
 mod x12;
 
@@ -26,6 +27,8 @@ enum Command {
     X12(x12::X12Command),
     /// Run the gateway.
     Serve(serve::ServeArgs),
+    /// Run local mock carriers (UPS, FedEx, USPS, DHL Express, Canada Post).
+    MockCarriers(mock::MockArgs),
     /// Manage API keys.
     #[command(subcommand)]
     Keys(serve::KeysCommand),
@@ -39,6 +42,7 @@ pub fn main() -> ExitCode {
         Command::X12(cmd) => x12::run(cmd, &mappings),
         Command::Serve(args) => serve::serve(args, cli.mappings.clone()),
         Command::Keys(cmd) => serve::keys(cmd),
+        Command::MockCarriers(args) => mock::run(args),
     };
     match result {
         Ok(code) => code,

@@ -299,6 +299,8 @@ impl Gateway {
                                     ordering_key: Some(&partner.id),
                                     content_type: "application/json",
                                     body: body.as_bytes(),
+                                    url: None,
+                                    secret: None,
                                 },
                             )
                             .await?;
@@ -383,6 +385,8 @@ impl Gateway {
                     ordering_key: Some(&partner.id),
                     content_type: "application/edi-x12",
                     body: ack.as_bytes(),
+                    url: None,
+                    secret: None,
                 },
             )
             .await?;

@@ -4,6 +4,7 @@
 
 mod inbound;
 mod outbound;
+pub mod shipping;
 
 use std::sync::Arc;
 
@@ -56,6 +57,18 @@ pub enum FlowError {
     /// Not visible to the caller.
     #[error("not found")]
     NotFound,
+    /// No such carrier configured.
+    #[error("carrier {0:?} is not configured")]
+    UnknownCarrier(String),
+    /// A carrier call failed.
+    #[error(transparent)]
+    Carrier(crate::connectors::carriers::CarrierError),
+    /// No rate fits.
+    #[error("{0}")]
+    NoRate(String),
+    /// The resource is in a state that does not allow the action.
+    #[error("{0}")]
+    Conflict(String),
     /// Storage failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -80,6 +93,8 @@ pub struct Gateway {
     pub partners: Arc<Partners>,
     /// Configuration.
     pub config: Config,
+    /// Carrier adapters.
+    pub carriers: Arc<crate::connectors::carriers::Carriers>,
     /// Delivery engine (absent when this process does not deliver).
     pub outbox: Option<Arc<Outbox>>,
     /// Metrics.

@@ -140,6 +140,8 @@ impl Gateway {
                     ordering_key: Some(&partner.id),
                     content_type: "application/edi-x12",
                     body: x12.as_bytes(),
+                    url: None,
+                    secret: None,
                 },
             )
             .await?;

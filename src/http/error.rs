@@ -62,6 +62,21 @@ impl ApiError {
                 F::MissingIdempotencyKey => (StatusCode::BAD_REQUEST, "idempotency-key-missing"),
                 F::IdempotencyKeyReused(_) => (StatusCode::UNPROCESSABLE_ENTITY, "idempotency-key-reused"),
                 F::NotFound => (StatusCode::NOT_FOUND, "not-found"),
+                F::UnknownCarrier(_) => (StatusCode::NOT_FOUND, "unknown-carrier"),
+                F::NoRate(_) => (StatusCode::UNPROCESSABLE_ENTITY, "no-rate"),
+                F::Conflict(_) => (StatusCode::CONFLICT, "invalid-state"),
+                F::Carrier(e) => {
+                    use crate::connectors::carriers::CarrierError as C;
+                    match e {
+                        C::Rejected { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "carrier-rejected"),
+                        C::Unsupported(_) => (StatusCode::UNPROCESSABLE_ENTITY, "carrier-unsupported"),
+                        C::Invalid(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid-shipment"),
+                        C::Auth(_) => (StatusCode::BAD_GATEWAY, "carrier-auth"),
+                        C::Parse(_) => (StatusCode::BAD_GATEWAY, "carrier-response"),
+                        C::RateLimited | C::Unavailable(_) | C::Network(_) => (StatusCode::BAD_GATEWAY, "carrier-unavailable"),
+                        C::Timeout(_) => (StatusCode::GATEWAY_TIMEOUT, "carrier-timeout"),
+                    }
+                }
                 F::Store(_) | F::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
             },
         }

@@ -4,7 +4,8 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use futures_util::StreamExt;
 use serde_json::json;
 
-use crate::flow::{Gateway, OutboundKind};
+use crate::flow::shipping::{RateQuery, SubscriptionRequest};
+use crate::flow::{FlowError, Gateway, OutboundKind};
 use crate::store::{DocumentFilter, MessageFilter, Scope, Transition};
 
 use super::auth::Caller;
@@ -177,4 +178,66 @@ pub async fn destinations(gw: Gw, caller: Caller) -> Result<HttpResponse, ApiErr
     caller.require(Scope::Admin)?;
     let stats = gw.store.destination_stats().await?;
     Ok(HttpResponse::Ok().json(json!({ "destinations": stats })))
+}
+
+fn parse<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    serde_json::from_slice(body).map_err(|e| ApiError::Flow(FlowError::InvalidDocument(e.to_string())))
+}
+
+pub async fn rates(gw: Gw, caller: Caller, req: HttpRequest, payload: web::Payload) -> Result<HttpResponse, ApiError> {
+    caller.require(Scope::Shipping)?;
+    let body = read_body(&req, payload, gw.config.json_limit).await?;
+    let q: RateQuery = parse(&body)?;
+    Ok(HttpResponse::Ok().json(gw.shop_rates(&q).await?))
+}
+
+pub async fn buy_label(gw: Gw, caller: Caller, req: HttpRequest, payload: web::Payload) -> Result<HttpResponse, ApiError> {
+    let key = caller.require(Scope::Shipping)?;
+    let body = read_body(&req, payload, gw.config.json_limit).await?;
+    let idem = req.headers().get("idempotency-key").and_then(|v| v.to_str().ok());
+    let (created, label) = gw.buy_label(&key.owner, idem, &body).await?;
+    Ok(match (created, label.status.as_str()) {
+        (_, "failed") => {
+            let e = label.error.clone().unwrap_or_default();
+            let slug = e["type"].as_str().unwrap_or("carrier-rejected").to_string();
+            super::error::problem(
+                actix_web::http::StatusCode::BAD_GATEWAY,
+                &slug,
+                e["detail"].as_str().unwrap_or("label purchase failed"),
+                Some(json!({ "label_id": label.id })),
+            )
+        }
+        (true, _) => HttpResponse::Created().json(label),
+        (false, _) => HttpResponse::Ok().json(label),
+    })
+}
+
+pub async fn get_label(gw: Gw, caller: Caller, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    caller.require(Scope::Shipping)?;
+    match gw.store.label(&id).await? {
+        Some(l) if caller.sees(&l.owner, None) => Ok(HttpResponse::Ok().json(l)),
+        _ => Err(ApiError::NotFound),
+    }
+}
+
+pub async fn void_label(gw: Gw, caller: Caller, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    caller.require(Scope::Shipping)?;
+    Ok(HttpResponse::Ok().json(gw.void_label(caller.viewer(), &id).await?))
+}
+
+pub async fn track(gw: Gw, caller: Caller, path: web::Path<(String, String)>) -> Result<HttpResponse, ApiError> {
+    caller.require(Scope::Shipping)?;
+    let (carrier, number) = path.into_inner();
+    Ok(HttpResponse::Ok().json(gw.track(&carrier, &number).await?))
+}
+
+pub async fn subscribe(gw: Gw, caller: Caller, req: HttpRequest, payload: web::Payload) -> Result<HttpResponse, ApiError> {
+    let key = caller.require(Scope::Shipping)?;
+    let body = read_body(&req, payload, gw.config.json_limit).await?;
+    let r: SubscriptionRequest = parse(&body)?;
+    let s = gw.subscribe(&key.owner, &r).await?;
+    let mut v = serde_json::to_value(&s).unwrap_or_default();
+    // The signing secret is shown once, here.
+    v["secret"] = json!(s.secret());
+    Ok(HttpResponse::Created().json(v))
 }

@@ -32,7 +32,13 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route("/admin/messages/{id}", web::get().to(handlers::get_message))
                 .route("/admin/messages/{id}/replay", web::post().to(handlers::replay_message))
                 .route("/admin/messages/{id}/cancel", web::post().to(handlers::cancel_message))
-                .route("/admin/destinations", web::get().to(handlers::destinations)),
+                .route("/admin/destinations", web::get().to(handlers::destinations))
+                .route("/rates", web::post().to(handlers::rates))
+                .route("/labels", web::post().to(handlers::buy_label))
+                .route("/labels/{id}", web::get().to(handlers::get_label))
+                .route("/labels/{id}/void", web::post().to(handlers::void_label))
+                .route("/tracking/subscriptions", web::post().to(handlers::subscribe))
+                .route("/tracking/{carrier}/{number}", web::get().to(handlers::track)),
         )
         .default_service(web::to(handlers::not_found));
 }

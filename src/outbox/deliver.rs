@@ -55,7 +55,7 @@ pub fn sign(secret: &[u8], id: &str, timestamp: i64, body: &[u8]) -> String {
 /// POSTs the message.
 pub async fn post(client: &reqwest::Client, d: &DestinationConfig, m: &Claimed) -> Response {
     let mut req = client
-        .post(&d.url)
+        .post(m.url.as_deref().unwrap_or(&d.url))
         .timeout(Duration::from_millis(d.timeout_ms))
         .header("content-type", &m.content_type)
         .header("idempotency-key", &m.id)
@@ -64,7 +64,7 @@ pub async fn post(client: &reqwest::Client, d: &DestinationConfig, m: &Claimed) 
     for (k, v) in &d.headers {
         req = req.header(k, v);
     }
-    if let Some(secret) = &d.secret {
+    if let Some(secret) = m.secret.as_ref().or(d.secret.as_ref()) {
         // A fresh timestamp per attempt: a retry after minutes must not look stale.
         let ts = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)

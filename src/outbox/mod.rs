@@ -26,6 +26,9 @@ use crate::store::{now_ms, Attempt, Claimed, Finish, Store};
 pub use backoff::Schedule;
 pub use deliver::{secret_bytes, sign, Response};
 
+/// The built-in destination of tracking webhooks (each message has its own URL and secret).
+pub const WEBHOOKS: &str = "webhooks";
+
 /// Most messages one claim statement takes.
 const CLAIM_BATCH: usize = 16;
 
@@ -59,8 +62,20 @@ pub struct Outbox {
 impl Outbox {
     /// Builds lanes for every configured destination.
     pub fn new(store: Store, config: &Config, metrics: Arc<Metrics>) -> Result<Arc<Self>, reqwest::Error> {
-        let lanes = config
-            .destinations
+        // Webhook subscriptions carry their own URL and secret; they share this lane.
+        let mut destinations = config.destinations.clone();
+        destinations.entry(WEBHOOKS.to_string()).or_insert_with(|| DestinationConfig {
+            url: String::new(),
+            rate_per_second: None,
+            burst: None,
+            concurrency: 8,
+            ordered: true,
+            timeout_ms: 10_000,
+            secret: None,
+            headers: Default::default(),
+            max_attempts: None,
+        });
+        let lanes = destinations
             .iter()
             .map(|(name, d)| {
                 let limiter = d.rate_per_second.and_then(NonZeroU32::new).map(|rate| {
@@ -130,6 +145,8 @@ impl Outbox {
                 body: Vec::new(),
                 attempts: 0,
                 created_at: 0,
+                url: None,
+                secret: None,
             };
             if let Err(e) = self.store.finish(&m, &Finish::Release, &Attempt::default()).await {
                 tracing::warn!(message = %m.id, error = %e, "could not release lease");

@@ -22,6 +22,9 @@ pub enum Scope {
     /// Operate the gateway: every owner's messages, replay, cancel.
     #[serde(rename = "admin")]
     Admin,
+    /// Rates, labels and tracking.
+    #[serde(rename = "shipping")]
+    Shipping,
 }
 
 impl Scope {
@@ -32,11 +35,18 @@ impl Scope {
             Scope::DocumentsWrite => "documents:write",
             Scope::DocumentsRead => "documents:read",
             Scope::Admin => "admin",
+            Scope::Shipping => "shipping",
         }
     }
 
     /// All scopes.
-    pub const ALL: [Scope; 4] = [Scope::X12Write, Scope::DocumentsWrite, Scope::DocumentsRead, Scope::Admin];
+    pub const ALL: [Scope; 5] = [
+        Scope::X12Write,
+        Scope::DocumentsWrite,
+        Scope::DocumentsRead,
+        Scope::Admin,
+        Scope::Shipping,
+    ];
 }
 
 impl std::str::FromStr for Scope {
@@ -45,7 +55,7 @@ impl std::str::FromStr for Scope {
         Scope::ALL
             .into_iter()
             .find(|k| k.as_str() == s)
-            .ok_or_else(|| format!("unknown scope {s:?} (x12:write, documents:write, documents:read, admin)"))
+            .ok_or_else(|| format!("unknown scope {s:?} (x12:write, documents:write, documents:read, admin, shipping)"))
     }
 }
 

@@ -10,6 +10,7 @@ mod documents;
 mod keys;
 mod migrate;
 mod outbox;
+mod shipping;
 
 use std::str::FromStr;
 use std::sync::Arc;
@@ -23,6 +24,7 @@ pub use control::allocate;
 pub use documents::*;
 pub use keys::{ApiKey, IssuedKey, Scope};
 pub use outbox::*;
+pub use shipping::{LabelRecord, Subscription};
 
 /// Errors of the store layer.
 #[derive(Debug, thiserror::Error)]

@@ -29,6 +29,10 @@ pub struct NewMessage<'a> {
     pub content_type: &'a str,
     /// The body.
     pub body: &'a [u8],
+    /// URL overriding the destination's (webhook subscriptions).
+    pub url: Option<&'a str>,
+    /// Signing secret overriding the destination's.
+    pub secret: Option<&'a str>,
 }
 
 /// A claimed message, with the lease that proves the claim.
@@ -50,6 +54,10 @@ pub struct Claimed {
     pub created_at: i64,
     /// The lease token.
     pub lease_token: String,
+    /// URL overriding the destination's.
+    pub url: Option<String>,
+    /// Signing secret overriding the destination's.
+    pub secret: Option<String>,
 }
 
 /// How an attempt ended.
@@ -183,8 +191,8 @@ pub async fn enqueue(tx: &mut Transaction<'_, Any>, m: &NewMessage<'_>) -> Resul
     let now = now_ms();
     sqlx::query(
         "INSERT INTO outbox (id, owner, destination, kind, document_id, interchange_id, ordering_key, content_type, body, \
-         state, attempts, next_attempt_at, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'pending', 0, $10, $10, $10)",
+         state, attempts, next_attempt_at, created_at, updated_at, url, secret) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'pending', 0, $10, $10, $10, $11, $12)",
     )
     .bind(&id)
     .bind(m.owner)
@@ -196,6 +204,8 @@ pub async fn enqueue(tx: &mut Transaction<'_, Any>, m: &NewMessage<'_>) -> Resul
     .bind(m.content_type)
     .bind(m.body.to_vec())
     .bind(now)
+    .bind(m.url)
+    .bind(m.secret)
     .execute(&mut **tx)
     .await?;
     Ok(id)
@@ -223,7 +233,7 @@ impl Store {
              WHERE seq IN (SELECT o.seq FROM outbox o WHERE o.destination = $4 \
              AND ((o.state = 'pending' AND o.next_attempt_at <= $3) OR (o.state = 'inflight' AND o.locked_until < $3)){order_guard} \
              ORDER BY o.next_attempt_at, o.seq LIMIT $5{lock}) \
-             RETURNING id, destination, kind, content_type, body, attempts, created_at"
+             RETURNING id, destination, kind, content_type, body, attempts, created_at, url, secret"
         );
         let turn = self.write_turn().await;
         let rows = sqlx::query(&sql)
@@ -246,6 +256,8 @@ impl Store {
                     attempts: r.try_get("attempts")?,
                     created_at: r.try_get("created_at")?,
                     lease_token: token.clone(),
+                    url: r.try_get("url")?,
+                    secret: r.try_get("secret")?,
                 })
             })
             .collect::<Result<_, sqlx::Error>>()

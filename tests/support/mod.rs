@@ -236,6 +236,8 @@ pub struct Setup {
     pub body_limit: usize,
     /// Overrides acme-parts' acknowledgment window (hours).
     pub ack_window_hours: Option<u32>,
+    /// More TOML appended to the configuration (carriers, shipping).
+    pub extra_toml: String,
     /// Send fulfillment deliveries here instead of the mock.
     pub fulfillment_url: Option<String>,
     /// Share a database and mocks with another instance.
@@ -252,6 +254,7 @@ impl Setup {
             ack_window_hours: None,
             shared: None,
             fulfillment_url: None,
+            extra_toml: String::new(),
         }
     }
 }
@@ -317,7 +320,9 @@ pub async fn spawn(setup: Setup) -> TestApp {
         destination = "partner"
         [routing]
         documents = "fulfillment"
+        {extra}
         "#,
+        extra = setup.extra_toml,
         mappings = mappings.display(),
         body_limit = setup.body_limit,
         partner_url = partner.url,
@@ -336,7 +341,7 @@ pub async fn spawn(setup: Setup) -> TestApp {
     };
     let acme_key = key("acme-parts", vec![Scope::X12Write, Scope::DocumentsRead, Scope::DocumentsWrite]).await;
     let northwind_key = key("northwind", vec![Scope::X12Write, Scope::DocumentsRead]).await;
-    let client_key = key("warehouse-1", vec![Scope::DocumentsWrite, Scope::DocumentsRead]).await;
+    let client_key = key("warehouse-1", vec![Scope::DocumentsWrite, Scope::DocumentsRead, Scope::Shipping]).await;
     let admin_key = key("ops", vec![Scope::Admin, Scope::DocumentsRead]).await;
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(async move {

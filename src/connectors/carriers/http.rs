@@ -54,10 +54,15 @@ impl TokenSource {
         let status = r.status();
         let body = r.bytes().await.map_err(CarrierError::network)?;
         if !status.is_success() {
-            return Err(CarrierError::Auth(format!(
-                "token request answered {status}: {}",
-                String::from_utf8_lossy(&body[..body.len().min(300)])
-            )));
+            // A throttled or failing token endpoint is not a credentials problem.
+            return Err(match status.as_u16() {
+                429 => CarrierError::RateLimited,
+                s @ 500..=599 => CarrierError::Unavailable(s),
+                _ => CarrierError::Auth(format!(
+                    "token request answered {status}: {}",
+                    String::from_utf8_lossy(&body[..body.len().min(300)])
+                )),
+            });
         }
         let v: serde_json::Value = serde_json::from_slice(&body).map_err(|e| CarrierError::Parse(format!("token: {e}")))?;
         let token = v["access_token"]
@@ -133,7 +138,17 @@ impl CarrierHttp {
             }
             let mut req = build(&self.client).timeout(self.timeout);
             if let Some(a) = auth {
-                req = req.bearer_auth(a.token(&self.client).await?);
+                match a.token(&self.client).await {
+                    Ok(t) => req = req.bearer_auth(t),
+                    Err(e @ (CarrierError::RateLimited | CarrierError::Unavailable(_) | CarrierError::Network(_))) => match delays.next() {
+                        Some(delay) => {
+                            tokio::time::sleep(delay).await;
+                            continue;
+                        }
+                        None => return Err(e),
+                    },
+                    Err(e) => return Err(e),
+                }
             }
             let outcome = req.send().await;
             let (retryable, retry_after) = match &outcome {

@@ -111,7 +111,8 @@ impl CarrierAccount {
 
     /// A required value, or an Invalid error naming it.
     pub fn need<'a>(&self, what: &'a str, v: &'a Option<String>) -> Result<&'a str, CarrierError> {
-        v.as_deref().ok_or_else(|| CarrierError::Invalid(format!("carrier account has no {what}")))
+        v.as_deref()
+            .ok_or_else(|| CarrierError::Invalid(format!("carrier account has no {what}")))
     }
 
     /// The base URL, required.

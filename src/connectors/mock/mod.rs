@@ -59,7 +59,8 @@ pub struct MockState {
 impl MockState {
     /// The text of `fixtures/carriers/<carrier>/<name>`.
     pub fn fixture(&self, name: &str) -> String {
-        std::fs::read_to_string(self.fixtures.join(self.carrier).join(name)).unwrap_or_else(|e| panic!("fixture {}/{name}: {e}", self.carrier))
+        std::fs::read_to_string(self.fixtures.join(self.carrier).join(name))
+            .unwrap_or_else(|e| panic!("fixture {}/{name}: {e}", self.carrier))
     }
 
     /// Issues a new bearer token and remembers it.
@@ -129,6 +130,18 @@ pub struct MockCarrier {
     pub routes: fn(&mut web::ServiceConfig),
     /// Error body for an injected status.
     pub fault_body: fn(u16) -> (&'static str, String),
+}
+
+/// The account settings that the mock of `carrier` accepts, as TOML lines.
+pub fn credentials(carrier: &str) -> &'static str {
+    match carrier {
+        "dhl" | "canadapost" => "key = \"mock-user\"\nsecret = \"mock-pass\"\naccount_number = \"123456789\"",
+        "usps" => {
+            "key = \"mock-client-id\"\nsecret = \"mock-client-secret\"\naccount_number = \"1000405525\"\n\
+             extra = { crid = \"56982563\", mid = \"902345678\" }"
+        }
+        _ => "key = \"mock-client-id\"\nsecret = \"mock-client-secret\"\naccount_number = \"A1B2C3\"",
+    }
 }
 
 /// Every carrier mock.

@@ -1,0 +1,49 @@
+//! `tradelane mock-carriers`: the five mock carriers on local ports, for demos and manual tests.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Args;
+
+use crate::connectors::mock;
+
+/// Options of `mock-carriers`.
+#[derive(Debug, Args)]
+pub struct MockArgs {
+    /// First port; the carriers take this one and the next four (ups, fedex, usps, dhl, canadapost).
+    #[arg(long, default_value_t = 9101)]
+    port: u16,
+    /// Delay before every answer (ms).
+    #[arg(long, default_value_t = 0)]
+    latency_ms: u64,
+    /// Folder with one sub-folder of responses per carrier.
+    #[arg(long, default_value = "fixtures/carriers")]
+    fixtures: PathBuf,
+}
+
+/// Runs the mocks until Ctrl-C; prints the `[carriers.*]` configuration that points at them.
+pub fn run(args: MockArgs) -> anyhow::Result<ExitCode> {
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    rt.block_on(async move {
+        let fixtures = if args.fixtures.is_dir() {
+            args.fixtures
+        } else {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/carriers")
+        };
+        let running = mock::start_all(fixtures, args.port, 2)?;
+        for m in &running {
+            m.state.set_latency(Duration::from_millis(args.latency_ms));
+            println!(
+                "[carriers.{}]\nbase_url = \"{}\"\n{}\n",
+                m.carrier,
+                m.base_url,
+                mock::credentials(m.carrier)
+            );
+        }
+        eprintln!("mock carriers running; POST /__mock/control {{\"latency_ms\":50,\"fail_next\":[429]}} to inject faults; Ctrl-C stops");
+        tokio::signal::ctrl_c().await?;
+        Ok::<_, anyhow::Error>(())
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
