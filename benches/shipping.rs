@@ -1,5 +1,7 @@
 //! Rate shopping under load: `POST /v1/rates` through the running gateway,
-//! fanned out to the five mock carriers, each answering after 50 ms.
+//! fanned out to the five mock carriers, each answering after 50 ms. The
+//! shipment is US domestic: UPS, FedEx, USPS and DHL are called over HTTP,
+//! Canada Post (which ships from Canada only) refuses it before any call.
 //! Reports p50/p99 end to end and the overhead over the carriers' 50 ms,
 //! at 1, 50 and 200 concurrent clients.
 //!
@@ -11,6 +13,7 @@ use std::time::{Duration, Instant};
 
 use tradelane::app::Application;
 use tradelane::config::Config;
+use tradelane::connectors::carriers::{CarrierConfig, Carriers, Shipment};
 use tradelane::connectors::mock;
 use tradelane::store::Scope;
 
@@ -33,6 +36,40 @@ fn pct(sorted: &[Duration], p: f64) -> Duration {
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
 }
 
+/// Runs `total` calls of `call` from `concurrency` tasks, twice (the first round opens
+/// connections), and returns p50 and p99 of the second.
+async fn measure<F, Fut>(concurrency: usize, total: usize, call: F) -> (Duration, Duration)
+where
+    F: Fn() -> Fut + Clone + Send + 'static,
+    Fut: std::future::Future<Output = ()> + Send,
+{
+    let mut result = (Duration::ZERO, Duration::ZERO);
+    for _ in 0..2 {
+        let next = Arc::new(AtomicUsize::new(0));
+        let tasks: Vec<_> = (0..concurrency)
+            .map(|_| {
+                let (call, next) = (call.clone(), next.clone());
+                tokio::spawn(async move {
+                    let mut lat = Vec::new();
+                    while next.fetch_add(1, Ordering::SeqCst) < total {
+                        let t = Instant::now();
+                        call().await;
+                        lat.push(t.elapsed());
+                    }
+                    lat
+                })
+            })
+            .collect();
+        let mut lat = Vec::new();
+        for t in tasks {
+            lat.extend(t.await.unwrap());
+        }
+        lat.sort();
+        result = (pct(&lat, 0.5), pct(&lat, 0.99));
+    }
+    result
+}
+
 fn main() {
     if !std::env::args().any(|a| a == "--bench") {
         return;
@@ -44,7 +81,7 @@ fn main() {
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
     rt.block_on(async move {
         let fixtures = std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/carriers"));
-        let mocks = mock::start_all(fixtures, 0, 2).unwrap();
+        let mocks = mock::start_all(fixtures, 0, 1).unwrap();
         let dir = tempfile::tempdir().unwrap();
         let mut toml = format!(
             "listen = \"127.0.0.1:0\"\ndatabase_url = \"sqlite:{}\"\n[outbox]\nenabled = false\n[shipping]\nrate_timeout_ms = 2000\n",
@@ -80,51 +117,70 @@ fn main() {
                 .await
                 .unwrap();
             let v: serde_json::Value = r.json().await.unwrap();
-            assert!(v["errors"].as_array().unwrap().is_empty(), "{v}");
+            // Canada Post only ships from Canada: it refuses this US shipment without a call.
+            let errors: Vec<&str> = v["errors"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e["carrier"].as_str().unwrap())
+                .collect();
+            assert_eq!(errors, vec!["canadapost"], "{v}");
         }
+        // The peer: the same fan-out to the same mocks through the same adapters, called
+        // in process without the gateway (no HTTP in front, no auth, no JSON in or out).
+        let direct = {
+            let mut map = std::collections::BTreeMap::new();
+            for m in &mocks {
+                let t = format!("base_url = \"{}\"\n{}", m.base_url, mock::credentials(m.carrier));
+                map.insert(m.carrier.to_string(), toml::from_str::<CarrierConfig>(&t).unwrap());
+            }
+            Arc::new(Carriers::new(&map).unwrap())
+        };
+        let parsed: Shipment = serde_json::from_str(&body).unwrap();
         println!(
-            "{:>11} {:>9} {:>9} {:>9} {:>14} {:>14}",
-            "concurrency", "requests", "p50", "p99", "overhead p50", "overhead p99"
+            "{:>11} {:>9} {:>10} {:>10} {:>10} {:>10} {:>13} {:>13}",
+            "concurrency", "requests", "p50", "p99", "direct p50", "direct p99", "over 50ms p99", "over direct p99"
         );
         for concurrency in [1usize, 50, 200] {
-            let next = Arc::new(AtomicUsize::new(0));
             let total = per_level.max(concurrency);
-            let tasks: Vec<_> = (0..concurrency)
-                .map(|_| {
-                    let (http, base, key, body, next) = (http.clone(), base.clone(), key.clone(), body.clone(), next.clone());
-                    tokio::spawn(async move {
-                        let mut lat = Vec::new();
-                        while next.fetch_add(1, Ordering::SeqCst) < total {
-                            let t = Instant::now();
-                            let r = http
-                                .post(format!("{base}/v1/rates"))
-                                .bearer_auth(&key)
-                                .body(body.clone())
-                                .send()
-                                .await
-                                .unwrap();
-                            let v: serde_json::Value = r.json().await.unwrap();
-                            lat.push(t.elapsed());
-                            assert_eq!(v["rates"].as_array().map(|r| r.is_empty()), Some(false));
-                        }
-                        lat
-                    })
-                })
-                .collect();
-            let mut lat = Vec::new();
-            for t in tasks {
-                lat.extend(t.await.unwrap());
-            }
-            lat.sort();
-            let (p50, p99) = (pct(&lat, 0.5), pct(&lat, 0.99));
+            let (http, base, key, body) = (http.clone(), base.clone(), key.clone(), body.clone());
+            let gateway = measure(concurrency, total, move || {
+                let (http, base, key, body) = (http.clone(), base.clone(), key.clone(), body.clone());
+                async move {
+                    let r = http
+                        .post(format!("{base}/v1/rates"))
+                        .bearer_auth(&key)
+                        .body(body)
+                        .send()
+                        .await
+                        .unwrap();
+                    let v: serde_json::Value = r.json().await.unwrap();
+                    assert_eq!(v["rates"].as_array().map(|r| r.is_empty()), Some(false));
+                }
+            })
+            .await;
+            let (direct, parsed) = (direct.clone(), parsed.clone());
+            let peer = measure(concurrency, total, move || {
+                let (direct, parsed) = (direct.clone(), parsed.clone());
+                async move {
+                    let calls = tradelane::connectors::carriers::CARRIERS.iter().map(|c| {
+                        let (direct, parsed) = (direct.clone(), parsed.clone());
+                        async move { direct.get(c, None).unwrap().rate(&parsed).await }
+                    });
+                    let n = futures_util::future::join_all(calls).await.iter().filter(|r| r.is_ok()).count();
+                    assert_eq!(n, 4);
+                }
+            })
+            .await;
             let ms = |d: Duration| d.as_secs_f64() * 1e3;
             println!(
-                "{concurrency:>11} {:>9} {:>7.1}ms {:>7.1}ms {:>12.1}ms {:>12.1}ms",
-                lat.len(),
-                ms(p50),
-                ms(p99),
-                ms(p50.saturating_sub(LATENCY)),
-                ms(p99.saturating_sub(LATENCY))
+                "{concurrency:>11} {total:>9} {:>8.1}ms {:>8.1}ms {:>8.1}ms {:>8.1}ms {:>11.1}ms {:>11.1}ms",
+                ms(gateway.0),
+                ms(gateway.1),
+                ms(peer.0),
+                ms(peer.1),
+                ms(gateway.1.saturating_sub(LATENCY)),
+                ms(gateway.1.saturating_sub(peer.1)),
             );
         }
         let _ = stop.send(());

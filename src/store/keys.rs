@@ -7,6 +7,11 @@ use subtle::ConstantTimeEq;
 
 use super::{now_ms, sha256_hex, Store, StoreError};
 
+/// How long a verified key is trusted without asking the database again. A
+/// revocation takes effect at once in the process that revokes, within this
+/// long in the others.
+pub const KEY_CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// What a key may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Scope {
@@ -113,6 +118,9 @@ impl Store {
 
     /// Revokes a key; false when there was no such active key.
     pub async fn revoke_key(&self, key_id: &str) -> Result<bool, StoreError> {
+        if let Ok(mut cache) = self.keys.lock() {
+            cache.retain(|_, (k, _)| k.key_id != key_id);
+        }
         let _turn = self.write_turn().await;
         let r = sqlx::query("UPDATE api_keys SET revoked_at = $1 WHERE key_id = $2 AND revoked_at IS NULL")
             .bind(now_ms())
@@ -127,6 +135,13 @@ impl Store {
         let Some((key_id, secret)) = token.strip_prefix("tl_").and_then(|t| t.split_once('_')) else {
             return Ok(None);
         };
+        // The cache is keyed by the hash of the whole token, never the token itself.
+        let token_hash = sha256_hex(token.as_bytes());
+        if let Some((key, at)) = self.keys.lock().ok().and_then(|c| c.get(&token_hash).cloned()) {
+            if at.elapsed() < KEY_CACHE_TTL {
+                return Ok(Some(key));
+            }
+        }
         let row: Option<(String, String, String)> =
             sqlx::query_as("SELECT owner, scopes, hash FROM api_keys WHERE key_id = $1 AND revoked_at IS NULL")
                 .bind(key_id)
@@ -139,10 +154,17 @@ impl Store {
         if !bool::from(presented.as_bytes().ct_eq(hash.as_bytes())) {
             return Ok(None);
         }
-        Ok(Some(ApiKey {
+        let key = ApiKey {
             key_id: key_id.to_string(),
             owner,
             scopes: scopes.split_whitespace().filter_map(|s| s.parse().ok()).collect(),
-        }))
+        };
+        if let Ok(mut cache) = self.keys.lock() {
+            if cache.len() > 10_000 {
+                cache.clear();
+            }
+            cache.insert(token_hash, (key.clone(), std::time::Instant::now()));
+        }
+        Ok(Some(key))
     }
 }

@@ -69,6 +69,8 @@ pub struct Store {
     dialect: Dialect,
     /// SQLite has one writer: queueing writers here is cheaper than SQLite's busy-wait sleeps.
     writer: Arc<tokio::sync::Mutex<()>>,
+    /// Verified keys by token hash, for [`keys::KEY_CACHE_TTL`].
+    keys: Arc<std::sync::Mutex<std::collections::HashMap<String, (ApiKey, std::time::Instant)>>>,
 }
 
 /// A write transaction; on SQLite it also holds the process's writer turn.
@@ -153,6 +155,7 @@ impl Store {
             pool,
             dialect,
             writer: Arc::new(tokio::sync::Mutex::new(())),
+            keys: Arc::default(),
         };
         migrate::run(&store).await?;
         Ok(store)

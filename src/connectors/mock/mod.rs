@@ -54,13 +54,22 @@ pub struct MockState {
     pub tokens: Mutex<Vec<String>>,
     /// The carrier's error body for an injected status: (content type, body).
     pub fault_body: fn(u16) -> (&'static str, String),
+    /// Fixture files already read.
+    cache: Mutex<BTreeMap<String, String>>,
 }
 
 impl MockState {
     /// The text of `fixtures/carriers/<carrier>/<name>`.
     pub fn fixture(&self, name: &str) -> String {
-        std::fs::read_to_string(self.fixtures.join(self.carrier).join(name))
-            .unwrap_or_else(|e| panic!("fixture {}/{name}: {e}", self.carrier))
+        if let Some(text) = self.cache.lock().ok().and_then(|c| c.get(name).cloned()) {
+            return text;
+        }
+        let text = std::fs::read_to_string(self.fixtures.join(self.carrier).join(name))
+            .unwrap_or_else(|e| panic!("fixture {}/{name}: {e}", self.carrier));
+        if let Ok(mut c) = self.cache.lock() {
+            c.insert(name.to_string(), text.clone());
+        }
+        text
     }
 
     /// Issues a new bearer token and remembers it.
@@ -192,6 +201,7 @@ pub fn start(mock: MockCarrier, fixtures: PathBuf, addr: &str, workers: usize) -
         requests: Mutex::new(Vec::new()),
         tokens: Mutex::new(Vec::new()),
         fault_body: mock.fault_body,
+        cache: Mutex::new(BTreeMap::new()),
     });
     let data = web::Data::from(state.clone());
     let routes = mock.routes;
