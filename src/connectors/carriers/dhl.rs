@@ -484,20 +484,7 @@ fn ship_date(s: &Shipment) -> String {
 
 /// Today's UTC date (Howard Hinnant's civil-from-days).
 fn today() -> Option<Date> {
-    let days = SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .map(|d| d.as_secs() / 86_400)
-        .unwrap_or(0) as i64;
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    Date::new(u16::try_from(y).ok()?, m as u8, d as u8)
+    Some(Date::today())
 }
 
 /// Seconds since the epoch of a checkpoint's local `YYYY-MM-DD`, `HH:MM:SS`
@@ -538,65 +525,12 @@ fn message_reference() -> String {
 /// Parses JSON with every number kept as its source text (a string value), so
 /// amounts never pass through f64.
 fn read_json(body: &[u8]) -> Result<Value, CarrierError> {
-    serde_json::from_slice(&quote_numbers(body)).map_err(|e| CarrierError::Parse(format!("invalid JSON from DHL: {e}")))
-}
-
-/// Rewrites number tokens outside strings as JSON strings.
-fn quote_numbers(body: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(body.len() + 64);
-    let (mut in_string, mut escaped) = (false, false);
-    let mut i = 0;
-    while i < body.len() {
-        let b = body[i];
-        if in_string {
-            out.push(b);
-            match (escaped, b) {
-                (true, _) => escaped = false,
-                (false, b'\\') => escaped = true,
-                (false, b'"') => in_string = false,
-                _ => {}
-            }
-            i += 1;
-        } else if b == b'-' || b.is_ascii_digit() {
-            let start = i;
-            while i < body.len() && matches!(body[i], b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E') {
-                i += 1;
-            }
-            out.push(b'"');
-            out.extend_from_slice(&body[start..i]);
-            out.push(b'"');
-        } else {
-            in_string = b == b'"';
-            out.push(b);
-            i += 1;
-        }
-    }
-    out
+    super::json::exact(body).map_err(|e| CarrierError::Parse(format!("invalid JSON from DHL: {e}")))
 }
 
 /// A decimal from a (quoted) JSON number or a numeric string, exponents included.
 fn dec(v: &Value) -> Option<Decimal> {
-    let text = match v {
-        Value::String(s) => s.trim().to_string(),
-        Value::Number(n) => n.as_i64().map(|i| i.to_string()).or_else(|| n.as_u64().map(|u| u.to_string()))?,
-        _ => return None,
-    };
-    let Some((mantissa, exp)) = text.split_once(['e', 'E']) else {
-        return text.parse().ok();
-    };
-    let exp: i64 = exp.parse().ok().filter(|e: &i64| e.abs() <= 30)?;
-    let (neg, mantissa) = mantissa.strip_prefix('-').map_or((false, mantissa), |m| (true, m));
-    let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
-    let digits = format!("{int}{frac}");
-    let point = int.len() as i64 + exp;
-    let plain = if point <= 0 {
-        format!("0.{}{digits}", "0".repeat((-point) as usize))
-    } else if point as usize >= digits.len() {
-        format!("{digits}{}", "0".repeat(point as usize - digits.len()))
-    } else {
-        format!("{}.{}", &digits[..point as usize], &digits[point as usize..])
-    };
-    format!("{}{plain}", if neg { "-" } else { "" }).parse().ok()
+    super::json::decimal(v)
 }
 
 fn whole(d: Decimal) -> Option<u32> {

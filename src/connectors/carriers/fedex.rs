@@ -504,44 +504,9 @@ fn package(p: &Package, sequence: Option<usize>) -> Value {
 
 // ---- response pieces ----
 
-/// Rewrites every JSON number outside a string as a string of its exact text.
-/// Invalid JSON stays invalid; serde_json reports it afterwards.
-fn quote_numbers(body: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(body.len() + body.len() / 8);
-    let (mut i, mut in_string) = (0, false);
-    while i < body.len() {
-        let b = body[i];
-        if in_string {
-            out.push(b);
-            if b == b'\\' {
-                if let Some(&next) = body.get(i + 1) {
-                    out.push(next);
-                    i += 1;
-                }
-            } else if b == b'"' {
-                in_string = false;
-            }
-            i += 1;
-        } else if b == b'-' || b.is_ascii_digit() {
-            let start = i;
-            while i < body.len() && matches!(body[i], b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E') {
-                i += 1;
-            }
-            out.push(b'"');
-            out.extend_from_slice(&body[start..i]);
-            out.push(b'"');
-        } else {
-            in_string = b == b'"';
-            out.push(b);
-            i += 1;
-        }
-    }
-    out
-}
-
 /// A FedEx reply with every number as its text.
 fn read(body: &[u8]) -> Result<Value, CarrierError> {
-    serde_json::from_slice(&quote_numbers(body)).map_err(|e| CarrierError::Parse(format!("FedEx reply is not JSON: {e}")))
+    super::json::exact(body).map_err(|e| CarrierError::Parse(format!("FedEx reply is not JSON: {e}")))
 }
 
 /// A non-empty string (numbers arrive as strings, see `quote_numbers`).
@@ -551,32 +516,7 @@ fn text(v: &Value) -> Option<String> {
 
 /// A decimal from a number's text, exponent form included (`1.5E1`).
 fn decimal(v: &Value) -> Option<Decimal> {
-    let s = v.as_str()?.trim();
-    let (mantissa, exp) = match s.find(['e', 'E']) {
-        Some(i) => (&s[..i], s[i + 1..].parse::<i32>().ok()?),
-        None => (s, 0),
-    };
-    if exp == 0 {
-        return mantissa.parse().ok();
-    }
-    if exp.abs() > 30 {
-        return None;
-    }
-    let (sign, digits) = match mantissa.strip_prefix('-') {
-        Some(m) => ("-", m),
-        None => ("", mantissa.strip_prefix('+').unwrap_or(mantissa)),
-    };
-    let (int, frac) = digits.split_once('.').unwrap_or((digits, ""));
-    let all = format!("{int}{frac}");
-    let point = int.len() as i32 + exp;
-    let plain = if point <= 0 {
-        format!("0.{}{all}", "0".repeat(point.unsigned_abs() as usize))
-    } else if point as usize >= all.len() {
-        format!("{all}{}", "0".repeat(point as usize - all.len()))
-    } else {
-        format!("{}.{}", &all[..point as usize], &all[point as usize..])
-    };
-    format!("{sign}{plain}").parse().ok()
+    super::json::decimal(v)
 }
 
 fn money(amount: Decimal, currency: &str) -> Money {

@@ -6,6 +6,7 @@ pub mod canadapost;
 pub mod dhl;
 pub mod fedex;
 pub mod http;
+pub mod json;
 pub mod model;
 pub mod ups;
 pub mod usps;

@@ -3,8 +3,6 @@
 //! void) and Track v1. Request bodies are built and responses parsed by pure
 //! functions so tests can check both without a server.
 
-use std::time::SystemTime;
-
 use base64::Engine as _;
 use reqwest::header::CONTENT_TYPE;
 use serde_json::{json, Value};
@@ -357,20 +355,7 @@ fn round_up(d: Decimal, places: usize) -> Decimal {
 
 /// Today's UTC date (civil-from-days).
 fn today() -> Option<Date> {
-    let days = SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .map(|d| d.as_secs() / 86_400)
-        .unwrap_or(0) as i64;
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    Date::new(u16::try_from(y).ok()?, m as u8, d as u8)
+    Some(Date::today())
 }
 
 // ---- responses ----

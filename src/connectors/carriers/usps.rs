@@ -18,7 +18,7 @@
 //! text so amounts become exact [`Decimal`]s without passing through `f64`.
 
 use std::str::FromStr;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use serde_json::{json, Map, Value};
@@ -303,40 +303,7 @@ pub fn parse_error(body: &[u8]) -> Option<(String, String)> {
 /// Parses JSON with every number kept as its literal text (a JSON string), so that
 /// amounts can be read exactly with [`Decimal::from_str`].
 pub fn lossless_json(body: &[u8]) -> Result<Value, CarrierError> {
-    let text = std::str::from_utf8(body).map_err(|e| CarrierError::Parse(format!("not UTF-8: {e}")))?;
-    let mut out = String::with_capacity(text.len() + 64);
-    let mut chars = text.char_indices().peekable();
-    let (mut in_string, mut escaped) = (false, false);
-    while let Some((_, c)) = chars.next() {
-        if in_string {
-            out.push(c);
-            if escaped {
-                escaped = false;
-            } else if c == '\\' {
-                escaped = true;
-            } else if c == '"' {
-                in_string = false;
-            }
-        } else if c == '"' {
-            in_string = true;
-            out.push(c);
-        } else if c == '-' || c.is_ascii_digit() {
-            out.push('"');
-            out.push(c);
-            while let Some(&(_, d)) = chars.peek() {
-                if d.is_ascii_digit() || matches!(d, '.' | 'e' | 'E' | '+' | '-') {
-                    out.push(d);
-                    chars.next();
-                } else {
-                    break;
-                }
-            }
-            out.push('"');
-        } else {
-            out.push(c);
-        }
-    }
-    serde_json::from_str(&out).map_err(|e| CarrierError::Parse(format!("json: {e}")))
+    super::json::exact(body).map_err(|e| CarrierError::Parse(format!("json: {e}")))
 }
 
 fn str_at<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
@@ -379,21 +346,7 @@ fn extra<'a>(account: &'a CarrierAccount, key: &str) -> Option<&'a str> {
 
 /// Today's date (UTC), when the shipment names none.
 fn today() -> Result<Date, CarrierError> {
-    let days = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs() / 86_400)
-        .unwrap_or(0) as i64;
-    // Civil-from-days (proleptic Gregorian).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u8;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u8;
-    let year = (yoe + era * 400 + i64::from(month <= 2)) as u16;
-    Date::new(year, month, day).ok_or_else(|| CarrierError::Invalid("system clock gives no valid date".into()))
+    Ok(Date::today())
 }
 
 fn mailing_date(s: &Shipment) -> Result<String, CarrierError> {
