@@ -122,10 +122,9 @@ fn direct_carriers(mocks: &[RunningMock]) -> Carriers {
     Carriers::new(&config).unwrap()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn label_is_bought_once_per_key_and_voided() {
+async fn label_is_bought_once_per_key_and_voided(db: Db) {
     let mocks = mocks();
-    let mut setup = Setup::new(Db::Sqlite);
+    let mut setup = Setup::new(db);
     setup.extra_toml = carriers_toml(&mocks, 3000);
     let app = spawn(setup).await;
     let rates: Value = app
@@ -188,10 +187,9 @@ fn dhl_service(rates: &Value) -> String {
         .to_string()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn tracking_is_normalized_and_pushed_signed() {
+async fn tracking_is_normalized_and_pushed_signed(db: Db) {
     let mocks = mocks();
-    let mut setup = Setup::new(Db::Sqlite);
+    let mut setup = Setup::new(db);
     setup.extra_toml = carriers_toml(&mocks, 3000);
     let app = spawn(setup).await;
     // Buy a UPS label to get a tracking number the mock knows.
@@ -262,3 +260,5 @@ async fn tracking_is_normalized_and_pushed_signed() {
     assert_eq!(hook.requests().len(), 1);
     app.stop().await;
 }
+
+on_both_databases!(label_is_bought_once_per_key_and_voided, tracking_is_normalized_and_pushed_signed);

@@ -242,8 +242,13 @@ impl Store {
     pub async fn due_subscriptions(&self, limit: i64, lease_ms: i64) -> Result<Vec<Subscription>, StoreError> {
         let now = now_ms();
         let mut tx = self.begin_write().await?;
+        // Several instances on one PostgreSQL store each take different subscriptions.
+        let lock = match self.dialect() {
+            super::Dialect::Postgres => " FOR UPDATE SKIP LOCKED",
+            super::Dialect::Sqlite => "",
+        };
         let sql = format!(
-            "SELECT {SUB_COLUMNS} FROM tracking_subscriptions WHERE active = 1 AND next_poll_at <= $1 ORDER BY next_poll_at LIMIT $2"
+            "SELECT {SUB_COLUMNS} FROM tracking_subscriptions WHERE active = 1 AND next_poll_at <= $1 ORDER BY next_poll_at LIMIT $2{lock}"
         );
         let rows = sqlx::query(&sql).bind(now).bind(limit).fetch_all(&mut **tx).await?;
         let subs: Vec<Subscription> = rows.iter().map(subscription).collect::<Result<_, _>>()?;
