@@ -81,19 +81,33 @@ fn main() {
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
     rt.block_on(async move {
         let fixtures = std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/carriers"));
-        let mocks = mock::start_all(fixtures, 0, 1).unwrap();
+        // With TRADELANE_BENCH_MOCK_PORT the carriers are an external `tradelane mock-carriers
+        // --port PORT --latency-ms 50` (e.g. pinned to another CPU with taskset); otherwise in process.
+        let external: Option<u16> = std::env::var("TRADELANE_BENCH_MOCK_PORT").ok().and_then(|v| v.parse().ok());
+        let in_process = match external {
+            Some(_) => Vec::new(),
+            None => mock::start_all(fixtures, 0, 1).unwrap(),
+        };
+        for m in &in_process {
+            m.state.set_latency(LATENCY);
+        }
+        let mocks: Vec<(&str, String)> = match external {
+            Some(port) => tradelane::connectors::carriers::CARRIERS
+                .iter()
+                .enumerate()
+                .map(|(i, c)| (*c, format!("http://127.0.0.1:{}", port + i as u16)))
+                .collect(),
+            None => in_process.iter().map(|m| (m.carrier, m.base_url.clone())).collect(),
+        };
         let dir = tempfile::tempdir().unwrap();
         let mut toml = format!(
             "listen = \"127.0.0.1:0\"\ndatabase_url = \"sqlite:{}\"\n[outbox]\nenabled = false\n[shipping]\nrate_timeout_ms = 2000\n",
             dir.path().join("bench.db").display()
         );
-        for m in &mocks {
-            m.state.set_latency(LATENCY);
+        for (carrier, base_url) in &mocks {
             toml.push_str(&format!(
-                "[carriers.{}]\nbase_url = \"{}\"\n{}\n",
-                m.carrier,
-                m.base_url,
-                mock::credentials(m.carrier)
+                "[carriers.{carrier}]\nbase_url = \"{base_url}\"\n{}\n",
+                mock::credentials(carrier)
             ));
         }
         let mut config = Config::parse(&toml).unwrap();
@@ -130,9 +144,9 @@ fn main() {
         // in process without the gateway (no HTTP in front, no auth, no JSON in or out).
         let direct = {
             let mut map = std::collections::BTreeMap::new();
-            for m in &mocks {
-                let t = format!("base_url = \"{}\"\n{}", m.base_url, mock::credentials(m.carrier));
-                map.insert(m.carrier.to_string(), toml::from_str::<CarrierConfig>(&t).unwrap());
+            for (carrier, base_url) in &mocks {
+                let t = format!("base_url = \"{base_url}\"\n{}", mock::credentials(carrier));
+                map.insert(carrier.to_string(), toml::from_str::<CarrierConfig>(&t).unwrap());
             }
             Arc::new(Carriers::new(&map).unwrap())
         };
