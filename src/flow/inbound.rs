@@ -112,6 +112,14 @@ impl Gateway {
             .partner(owner)
             .ok_or_else(|| FlowError::NotAPartner(owner.to_string()))?
             .clone();
+        // The same bytes again (a partner's retry) are answered before anything is parsed.
+        let hash = sha256_hex(&body);
+        if let Some(r) = self.store.receipt(owner, &hash).await? {
+            return Ok(Received {
+                receipt: serde_json::from_str(&r).map_err(|e| FlowError::Internal(e.to_string()))?,
+                duplicate: true,
+            });
+        }
         let registry = self.registry.clone();
         let partners = self.partners.clone();
         let (body, report, docs) = tokio::task::spawn_blocking(move || {
@@ -129,8 +137,8 @@ impl Gateway {
                 got: sender_of(o),
             });
         }
-        let hash = sha256_hex(&body);
         let mut tx = self.store.begin_write().await?;
+        // Checked again inside the transaction: a concurrent request may have committed meanwhile.
         if let Some(r) = store::submission_receipt(&mut tx, owner, &hash).await? {
             tx.commit().await?;
             return Ok(Received {

@@ -151,10 +151,10 @@ async fn transition(gw: Gw, caller: Caller, id: &str, replay: bool) -> Result<Ht
     };
     match t {
         Transition::Done => {
-            if let (Some(o), Some((m, _))) = (&gw.outbox, gw.store.message(id).await?) {
-                o.notify(&m.destination);
-            }
             let (message, _) = gw.store.message(id).await?.ok_or(ApiError::NotFound)?;
+            if let Some(o) = &gw.outbox {
+                o.notify(&message.destination);
+            }
             Ok(HttpResponse::Ok().json(message))
         }
         Transition::NotFound => Err(ApiError::NotFound),

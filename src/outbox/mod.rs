@@ -136,20 +136,8 @@ impl Outbox {
         while dispatchers.join_next().await.is_some() {}
         let held: Vec<(String, String)> = self.held.lock().map(|h| h.iter().cloned().collect()).unwrap_or_default();
         for (id, token) in held {
-            let m = Claimed {
-                id,
-                lease_token: token,
-                destination: String::new(),
-                kind: String::new(),
-                content_type: String::new(),
-                body: Vec::new(),
-                attempts: 0,
-                created_at: 0,
-                url: None,
-                secret: None,
-            };
-            if let Err(e) = self.store.finish(&m, &Finish::Release, &Attempt::default()).await {
-                tracing::warn!(message = %m.id, error = %e, "could not release lease");
+            if let Err(e) = self.store.release(&id, &token).await {
+                tracing::warn!(message = %id, error = %e, "could not release lease");
             }
         }
     }

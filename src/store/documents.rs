@@ -230,10 +230,18 @@ pub async fn reconcile(
 
 /// A stored submission's receipt, when the owner sent these exact bytes before.
 pub async fn submission_receipt(tx: &mut Transaction<'_, Any>, owner: &str, content_hash: &str) -> Result<Option<String>, StoreError> {
+    receipt_of(&mut **tx, owner, content_hash).await
+}
+
+async fn receipt_of<'e>(
+    db: impl sqlx::Executor<'e, Database = Any>,
+    owner: &str,
+    content_hash: &str,
+) -> Result<Option<String>, StoreError> {
     let row: Option<(String,)> = sqlx::query_as("SELECT receipt FROM submissions WHERE owner = $1 AND content_hash = $2")
         .bind(owner)
         .bind(content_hash)
-        .fetch_optional(&mut **tx)
+        .fetch_optional(db)
         .await?;
     Ok(row.map(|r| r.0))
 }
@@ -367,6 +375,11 @@ pub struct InterchangeRecord {
 }
 
 impl Store {
+    /// The receipt of a submission an owner already sent with these exact bytes.
+    pub async fn receipt(&self, owner: &str, content_hash: &str) -> Result<Option<String>, StoreError> {
+        receipt_of(self.pool(), owner, content_hash).await
+    }
+
     /// One document with its history.
     pub async fn document(&self, id: &str) -> Result<Option<DocumentRecord>, StoreError> {
         let sql = format!("SELECT {DOC_COLUMNS} FROM documents WHERE id = $1");

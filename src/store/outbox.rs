@@ -72,8 +72,6 @@ pub enum Finish {
     },
     /// Give up.
     Dead,
-    /// Put back without counting the attempt (shutdown).
-    Release,
 }
 
 /// What one attempt did, for the attempt log.
@@ -270,21 +268,19 @@ impl Store {
         let now = now_ms();
         let mut tx = self.begin_write().await?;
         let error = attempt.error.clone().or_else(|| attempt.status.map(|s| format!("HTTP {s}")));
-        let (state, next_at, attempts_delta) = match finish {
-            Finish::Delivered => ("delivered", now, 0),
-            Finish::Retry { at } => ("pending", *at, 0),
-            Finish::Dead => ("dead", now, 0),
-            Finish::Release => ("pending", now, -1),
+        let (state, next_at) = match finish {
+            Finish::Delivered => ("delivered", now),
+            Finish::Retry { at } => ("pending", *at),
+            Finish::Dead => ("dead", now),
         };
         let r = sqlx::query(
-            "UPDATE outbox SET state = $1, next_attempt_at = $2, attempts = attempts + $3, lease_token = NULL, locked_until = NULL, \
-             last_error = CASE WHEN $1 = 'delivered' THEN last_error ELSE COALESCE($4, last_error) END, \
-             delivered_at = CASE WHEN $1 = 'delivered' THEN $5 ELSE delivered_at END, updated_at = $5 \
-             WHERE id = $6 AND state = 'inflight' AND lease_token = $7",
+            "UPDATE outbox SET state = $1, next_attempt_at = $2, lease_token = NULL, locked_until = NULL, \
+             last_error = CASE WHEN $1 = 'delivered' THEN last_error ELSE COALESCE($3, last_error) END, \
+             delivered_at = CASE WHEN $1 = 'delivered' THEN $4 ELSE delivered_at END, updated_at = $4 \
+             WHERE id = $5 AND state = 'inflight' AND lease_token = $6",
         )
         .bind(state)
         .bind(next_at)
-        .bind(attempts_delta as i64)
         .bind(error)
         .bind(now)
         .bind(&m.id)
@@ -292,31 +288,46 @@ impl Store {
         .execute(&mut **tx)
         .await?;
         let won = r.rows_affected() == 1;
-        if !matches!(finish, Finish::Release) {
-            sqlx::query(
-                "INSERT INTO outbox_attempts (message_id, attempt, started_at, duration_ms, outcome, status, error, response) \
+        sqlx::query(
+            "INSERT INTO outbox_attempts (message_id, attempt, started_at, duration_ms, outcome, status, error, response) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-            )
-            .bind(&m.id)
-            .bind(attempt.attempt)
-            .bind(attempt.started_at)
-            .bind(attempt.duration_ms)
-            .bind(if won {
-                attempt.outcome.clone()
-            } else {
-                format!("{} (lease lost)", attempt.outcome)
-            })
-            .bind(attempt.status)
-            .bind(attempt.error.clone())
-            .bind(attempt.response.clone())
-            .execute(&mut **tx)
-            .await?;
-        }
+        )
+        .bind(&m.id)
+        .bind(attempt.attempt)
+        .bind(attempt.started_at)
+        .bind(attempt.duration_ms)
+        .bind(if won {
+            attempt.outcome.clone()
+        } else {
+            format!("{} (lease lost)", attempt.outcome)
+        })
+        .bind(attempt.status)
+        .bind(attempt.error.clone())
+        .bind(attempt.response.clone())
+        .execute(&mut **tx)
+        .await?;
         if won && matches!(finish, Finish::Delivered | Finish::Dead) {
             document_delivery_event(&mut tx, &m.id, matches!(finish, Finish::Delivered), now).await?;
         }
         tx.commit().await?;
         Ok(won)
+    }
+
+    /// Gives a lease back at shutdown: due now, and the interrupted attempt does not count.
+    pub async fn release(&self, id: &str, lease_token: &str) -> Result<bool, StoreError> {
+        let now = now_ms();
+        let turn = self.write_turn().await;
+        let r = sqlx::query(
+            "UPDATE outbox SET state = 'pending', next_attempt_at = $1, attempts = attempts - 1, lease_token = NULL, \
+             locked_until = NULL, updated_at = $1 WHERE id = $2 AND state = 'inflight' AND lease_token = $3",
+        )
+        .bind(now)
+        .bind(id)
+        .bind(lease_token)
+        .execute(self.pool())
+        .await?;
+        drop(turn);
+        Ok(r.rows_affected() == 1)
     }
 
     /// Messages, newest first. `owner` restricts to one owner (non-admin callers).
