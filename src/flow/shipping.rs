@@ -170,6 +170,14 @@ fn sort_cheapest(rates: &mut [Quote]) {
 }
 
 impl Gateway {
+    fn count_call(&self, carrier: &str, call: &str, ok: bool) {
+        let outcome = if ok { "ok" } else { "error" };
+        self.metrics.inc(
+            "tradelane_carrier_calls_total",
+            format!("carrier=\"{carrier}\",call=\"{call}\",outcome=\"{outcome}\""),
+        );
+    }
+
     fn carrier(&self, id: &str, shipper: Option<&str>) -> Result<&Carrier, FlowError> {
         self.carriers
             .get(id, shipper)
@@ -209,13 +217,7 @@ impl Gateway {
             errors: Vec::new(),
         };
         for (id, result) in join_all(calls).await {
-            self.metrics.inc(
-                "tradelane_carrier_calls_total",
-                format!(
-                    "carrier=\"{id}\",call=\"rate\",outcome=\"{}\"",
-                    if result.is_ok() { "ok" } else { "error" }
-                ),
-            );
+            self.count_call(id, "rate", result.is_ok());
             match result {
                 Ok(rates) => out.rates.extend(
                     rates
@@ -272,13 +274,7 @@ impl Gateway {
             label_format: order.label_format,
         };
         let result = carrier.ship(&request).await;
-        self.metrics.inc(
-            "tradelane_carrier_calls_total",
-            format!(
-                "carrier=\"{carrier_id}\",call=\"ship\",outcome=\"{}\"",
-                if result.is_ok() { "ok" } else { "error" }
-            ),
-        );
+        self.count_call(&carrier_id, "ship", result.is_ok());
         match result {
             Ok(label) => {
                 let json = serde_json::to_string(&label).unwrap_or_default();
@@ -363,13 +359,7 @@ impl Gateway {
     pub async fn track(&self, carrier: &str, number: &str) -> Result<Tracking, FlowError> {
         let c = self.carrier(carrier, None)?;
         let r = c.track(number).await;
-        self.metrics.inc(
-            "tradelane_carrier_calls_total",
-            format!(
-                "carrier=\"{carrier}\",call=\"track\",outcome=\"{}\"",
-                if r.is_ok() { "ok" } else { "error" }
-            ),
-        );
+        self.count_call(carrier, "track", r.is_ok());
         r.map_err(FlowError::Carrier)
     }
 

@@ -476,15 +476,7 @@ fn num(d: Decimal) -> Value {
 }
 
 fn ship_date(s: &Shipment) -> String {
-    s.ship_date
-        .or_else(today)
-        .map(|d| d.to_string())
-        .unwrap_or_else(|| "1970-01-01".into())
-}
-
-/// Today's UTC date (Howard Hinnant's civil-from-days).
-fn today() -> Option<Date> {
-    Some(Date::today())
+    s.ship_date.unwrap_or_else(Date::today).to_string()
 }
 
 /// Seconds since the epoch of a checkpoint's local `YYYY-MM-DD`, `HH:MM:SS`

@@ -146,7 +146,7 @@ impl Ups {
     /// The Rating request body (`RateRequest`) for a shipment.
     pub fn rate_request(&self, s: &Shipment) -> Value {
         let account = self.account.account_number.clone().unwrap_or_default();
-        let pickup = s.ship_date.or_else(today).map(|d| d.to_x12()).unwrap_or_default();
+        let pickup = s.ship_date.unwrap_or_else(Date::today).to_x12();
         let units = Units::of(&s.from.country);
         let packages: Vec<Value> = s
             .packages
@@ -351,11 +351,6 @@ fn round_up(d: Decimal, places: usize) -> Decimal {
         format!("0.{}1", "0".repeat(places - 1))
     };
     kept + step.parse().unwrap_or_default()
-}
-
-/// Today's UTC date (civil-from-days).
-fn today() -> Option<Date> {
-    Some(Date::today())
 }
 
 // ---- responses ----

@@ -81,22 +81,26 @@ impl Usps {
         let mut per_package = Vec::with_capacity(s.packages.len());
         for p in &s.packages {
             let body = build_options_request(s, p, &self.account)?.to_string();
-            let r = self
-                .http
-                .send(
-                    |c| {
-                        c.post(url.as_str())
-                            .header("accept", "application/json")
-                            .header("content-type", "application/json")
-                            .body(body.clone())
-                    },
-                    Some(&self.token),
-                    true,
-                )
-                .await?;
+            let r = self.post_json(&url, body).await?;
             per_package.push(parse_rates(&ok_body(r)?)?);
         }
         Ok(combine_rates(per_package))
+    }
+
+    /// An authenticated JSON POST that buys nothing, so it may be retried.
+    async fn post_json(&self, url: &str, body: String) -> Result<Reply, CarrierError> {
+        self.http
+            .send(
+                |c| {
+                    c.post(url)
+                        .header("accept", "application/json")
+                        .header("content-type", "application/json")
+                        .body(body.clone())
+                },
+                Some(&self.token),
+                true,
+            )
+            .await
     }
 
     /// The cached payment authorization token, or a fresh one.
@@ -110,19 +114,7 @@ impl Usps {
         let url = self.url("/payments/v3/payment-authorization")?;
         let body = build_payment_authorization(&self.account)?.to_string();
         // Issuing a payment token buys nothing, so it may be retried.
-        let r = self
-            .http
-            .send(
-                |c| {
-                    c.post(url.as_str())
-                        .header("accept", "application/json")
-                        .header("content-type", "application/json")
-                        .body(body.clone())
-                },
-                Some(&self.token),
-                true,
-            )
-            .await?;
+        let r = self.post_json(&url, body).await?;
         let v = lossless_json(&ok_body(r)?)?;
         let t = str_at(&v, "paymentAuthorizationToken")
             .ok_or_else(|| CarrierError::Parse("payment authorization without paymentAuthorizationToken".into()))?
@@ -344,17 +336,9 @@ fn extra<'a>(account: &'a CarrierAccount, key: &str) -> Option<&'a str> {
     account.extra.get(key).map(String::as_str).filter(|s| !s.is_empty())
 }
 
-/// Today's date (UTC), when the shipment names none.
-fn today() -> Result<Date, CarrierError> {
-    Ok(Date::today())
-}
-
-fn mailing_date(s: &Shipment) -> Result<String, CarrierError> {
-    Ok(match s.ship_date {
-        Some(d) => d,
-        None => today()?,
-    }
-    .to_string())
+/// The shipment's date, today (UTC) when it names none.
+fn mailing_date(s: &Shipment) -> String {
+    s.ship_date.unwrap_or_else(Date::today).to_string()
 }
 
 /// Rounds up to two decimals (USPS prices by the stated weight; never under-declare).
@@ -442,7 +426,7 @@ pub fn build_options_request(s: &Shipment, p: &Package, account: &CarrierAccount
             "width": num(width),
             "height": num(height),
             "mailClass": "ALL_OUTBOUND",
-            "mailingDate": mailing_date(s)?,
+            "mailingDate": mailing_date(s),
         },
         "pricingOptions": [Value::Object(pricing)],
     }))
@@ -556,7 +540,7 @@ pub fn build_label_request(r: &LabelRequest, p: &Package) -> Result<Value, Carri
             "width": num(width),
             "height": num(height),
             "processingCategory": "MACHINABLE",
-            "mailingDate": mailing_date(s)?,
+            "mailingDate": mailing_date(s),
             "destinationEntryFacilityType": "NONE",
         },
     });
