@@ -291,3 +291,47 @@ async fn probe_paths_answer() {
     let _ = stop.send(());
     server.await.unwrap().unwrap();
 }
+
+/// The fields a section accepts, from the loader's own "unknown field" answer.
+fn fields_of(section: &str) -> Vec<String> {
+    let probe = format!("{section}\nzz_not_a_key = 1");
+    let err = Config::parse(&probe).expect_err("unknown keys are rejected").to_string();
+    let expected = &err[err.find("expected").unwrap_or_else(|| panic!("{section}: {err}"))..];
+    expected.split('`').skip(1).step_by(2).map(str::to_string).collect()
+}
+
+#[test]
+fn readme_and_example_document_every_configuration_key() {
+    let readme = read("README.md");
+    let example = read("deploy/tradelane.toml");
+    let sections = ["outbox", "destinations", "partners", "routing", "carriers", "shipping"];
+    for key in fields_of("") {
+        if sections.contains(&key.as_str()) {
+            assert!(readme.contains(&format!("`[{key}")), "README has no [{key}] reference");
+            continue;
+        }
+        assert!(
+            readme.contains(&format!("| `{key}` |")),
+            "README's configuration reference misses {key}"
+        );
+        assert!(example.contains(&format!("{key} = ")), "deploy/tradelane.toml misses {key}");
+    }
+    for (section, in_example) in [("[outbox]", true), ("[shipping]", true), ("[destinations.x]\nurl = \"u\"", false)] {
+        for key in fields_of(section) {
+            assert!(readme.contains(&format!("| `{key}` |")), "README misses {key} of {section}");
+            if in_example {
+                assert!(
+                    example.contains(&format!("{key} = ")),
+                    "deploy/tradelane.toml misses {key} of {section}"
+                );
+            }
+        }
+    }
+    for key in fields_of("[carriers.ups.shippers.a]") {
+        assert!(readme.contains(&format!("| `{key}` |")), "README misses carrier account key {key}");
+    }
+    assert_eq!(fields_of("[partners.x]\ndestination = \"d\""), ["destination"]);
+    assert!(readme.contains("`partners.<id>.destination`"));
+    assert_eq!(fields_of("[routing]"), ["documents"]);
+    assert!(readme.contains("`routing.documents`"));
+}
