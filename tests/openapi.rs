@@ -61,8 +61,9 @@ fn every_registered_route_is_documented_and_nothing_else_is() {
         "routes without an operation in the OpenAPI document: {undocumented:?}"
     );
     assert!(unrouted.is_empty(), "documented operations that no route serves: {unrouted:?}");
-    // The table is what the app really serves: a route from it answers, an unknown path is a 404 problem.
+    // Paths are full templates, the same spelling in both.
     assert!(routed.contains(&("GET".into(), "/v1/tracking/{carrier}/{number}".into())));
+    assert!(routed.contains(&("GET".into(), "/openapi.json".into())));
 }
 
 #[test]
@@ -250,6 +251,22 @@ async fn the_server_serves_the_document_and_accepts_its_examples() {
     let served: Value = r.json().await.unwrap();
     assert_eq!(served, doc());
 
+    // Every route of the table is really served: without a key it answers 401 (or, public, 200/503),
+    // never the 404 of the fallback.
+    for (method, path) in tradelane::http::route_table() {
+        let concrete: String = path
+            .split('/')
+            .map(|s| if s.starts_with('{') { "x" } else { s })
+            .collect::<Vec<_>>()
+            .join("/");
+        let m = reqwest::Method::from_bytes(method.as_str().as_bytes()).unwrap();
+        let r = app.http.request(m, format!("{}{concrete}", app.base)).send().await.unwrap();
+        let expected: &[u16] = if PUBLIC_PATHS.contains(&path) { &[200, 503] } else { &[401] };
+        assert!(expected.contains(&r.status().as_u16()), "{method} {path}: {}", r.status());
+    }
+    let r = app.http.get(format!("{}/v1/nothing-here", app.base)).send().await.unwrap();
+    assert_eq!(r.status(), 404);
+
     // Errors look like the Problem schema says.
     let problem = &served["components"]["schemas"]["Problem"];
     let props: HashSet<&str> = problem["properties"].as_object().unwrap().keys().map(String::as_str).collect();
@@ -329,10 +346,4 @@ async fn the_server_serves_the_document_and_accepts_its_examples() {
     let schema = &served["components"]["schemas"]["SubscriptionCreated"];
     assert!(schema.to_string().contains("secret"), "{schema}");
     app.stop().await;
-}
-
-#[test]
-#[ignore]
-fn dump() {
-    std::fs::write("/tmp/openapi.json", serde_json::to_string_pretty(&doc()).unwrap()).unwrap();
 }

@@ -4,25 +4,17 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use futures_util::StreamExt;
 use serde_json::json;
 
-use crate::flow::shipping::{RateQuery, SubscriptionRequest};
-use crate::flow::{FlowError, Gateway, OutboundKind};
-use crate::store::{DocumentFilter, MessageFilter, Scope, Transition};
+use crate::connectors::carriers::Tracking;
+use crate::flow::shipping::{LabelOrder, RateQuery, Rates, SubscriptionRequest};
+use crate::flow::{FlowError, Gateway, OutboundKind, Receipt};
+use crate::store::{DocumentFilter, DocumentRecord, InterchangeRecord, LabelRecord, MessageFilter, MessageSummary, Scope, Transition};
 
 use super::auth::Caller;
 use super::error::ApiError;
-#[allow(unused_imports)] // Named only inside `#[utoipa::path]`.
 use super::openapi::{
     examples, DestinationList, DocumentList, Health, InvoiceRequest, MessageDetail, MessageList, PoAckRequest, Problem, ShipNoticeRequest,
     SubscriptionCreated,
 };
-#[allow(unused_imports)]
-use crate::connectors::carriers::Tracking;
-#[allow(unused_imports)]
-use crate::flow::shipping::{LabelOrder, Rates};
-#[allow(unused_imports)]
-use crate::flow::Receipt;
-#[allow(unused_imports)]
-use crate::store::{DocumentRecord, InterchangeRecord, LabelRecord, MessageSummary};
 
 type Gw = web::Data<Gateway>;
 
@@ -47,6 +39,7 @@ async fn read_body(req: &HttpRequest, mut payload: web::Payload, limit: usize) -
     Ok(body)
 }
 
+/// Liveness: the process answers.
 #[utoipa::path(
     get, path = "/healthz", tag = "health",
     responses((status = 200, description = "The process is up", body = Health, example = json!({"status": "ok"})))
@@ -55,6 +48,7 @@ pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(json!({"status": "ok"}))
 }
 
+/// Readiness: the database answers.
 #[utoipa::path(
     get, path = "/readyz", tag = "health",
     responses(
@@ -70,6 +64,7 @@ pub async fn readyz(gw: Gw) -> HttpResponse {
     }
 }
 
+/// Prometheus metrics.
 #[utoipa::path(
     get, path = "/metrics", tag = "health",
     responses((status = 200, description = "Prometheus text exposition: HTTP requests and latency per route, carrier calls, outbox depth and age per destination", body = String, content_type = "text/plain; version=0.0.4"))
@@ -98,6 +93,12 @@ pub async fn not_found() -> Result<HttpResponse, ApiError> {
     Err(ApiError::NotFound)
 }
 
+/// Receive X12 from a trading partner.
+///
+/// In one transaction: the raw bytes, each interchange with its validation report, the
+/// 997/999/TA1 with fresh control numbers, every transaction set as a canonical document, and
+/// outbox rows for the acknowledgment and each accepted document. Received 997/999 reconcile
+/// outbound documents.
 #[utoipa::path(
     post, path = "/v1/x12", tag = "x12",
     request_body(
@@ -143,6 +144,7 @@ async fn post_document(
     })
 }
 
+/// Send a purchase order acknowledgment (855) to a partner.
 #[utoipa::path(
     post, path = "/v1/po-acks", tag = "documents",
     params(("Idempotency-Key" = String, Header, description = "Required, at most 255 characters. The same key with the same body returns the first result; with another body, 422 `idempotency-key-reused`.")),
@@ -161,6 +163,7 @@ pub async fn post_po_ack(gw: Gw, caller: Caller, req: HttpRequest, payload: web:
     post_document(gw, caller, req, payload, OutboundKind::PoAck).await
 }
 
+/// Send a ship notice (856) to a partner.
 #[utoipa::path(
     post, path = "/v1/ship-notices", tag = "documents",
     params(("Idempotency-Key" = String, Header, description = "Required, at most 255 characters. The same key with the same body returns the first result; with another body, 422 `idempotency-key-reused`.")),
@@ -179,6 +182,7 @@ pub async fn post_ship_notice(gw: Gw, caller: Caller, req: HttpRequest, payload:
     post_document(gw, caller, req, payload, OutboundKind::ShipNotice).await
 }
 
+/// Send an invoice (810) to a partner.
 #[utoipa::path(
     post, path = "/v1/invoices", tag = "documents",
     params(("Idempotency-Key" = String, Header, description = "Required, at most 255 characters. The same key with the same body returns the first result; with another body, 422 `idempotency-key-reused`.")),
@@ -197,6 +201,7 @@ pub async fn post_invoice(gw: Gw, caller: Caller, req: HttpRequest, payload: web
     post_document(gw, caller, req, payload, OutboundKind::Invoice).await
 }
 
+/// List documents.
 #[utoipa::path(
     get, path = "/v1/documents", tag = "documents",
     params(DocumentFilter),
@@ -212,6 +217,7 @@ pub async fn list_documents(gw: Gw, caller: Caller, q: web::Query<DocumentFilter
     Ok(HttpResponse::Ok().json(json!({ "documents": docs })))
 }
 
+/// Read one document.
 #[utoipa::path(
     get, path = "/v1/documents/{id}", tag = "documents",
     params(("id" = String, Path, description = "Document id")),
@@ -229,6 +235,7 @@ pub async fn get_document(gw: Gw, caller: Caller, id: web::Path<String>) -> Resu
     }
 }
 
+/// Read one inbound interchange.
 #[utoipa::path(
     get, path = "/v1/interchanges/{id}", tag = "documents",
     params(("id" = String, Path, description = "Interchange id")),
@@ -246,6 +253,7 @@ pub async fn get_interchange(gw: Gw, caller: Caller, id: web::Path<String>) -> R
     }
 }
 
+/// List outbox messages.
 #[utoipa::path(
     get, path = "/v1/admin/messages", tag = "admin",
     params(MessageFilter),
@@ -261,6 +269,7 @@ pub async fn list_messages(gw: Gw, caller: Caller, q: web::Query<MessageFilter>)
     Ok(HttpResponse::Ok().json(json!({ "messages": messages })))
 }
 
+/// Read one outbox message with its attempts.
 #[utoipa::path(
     get, path = "/v1/admin/messages/{id}", tag = "admin",
     params(("id" = String, Path, description = "Message id")),
@@ -300,6 +309,7 @@ async fn transition(gw: Gw, caller: Caller, id: &str, replay: bool) -> Result<Ht
     }
 }
 
+/// Replay a dead or cancelled message.
 #[utoipa::path(
     post, path = "/v1/admin/messages/{id}/replay", tag = "admin",
     params(("id" = String, Path, description = "Message id")),
@@ -314,6 +324,7 @@ pub async fn replay_message(gw: Gw, caller: Caller, id: web::Path<String>) -> Re
     transition(gw, caller, &id, true).await
 }
 
+/// Cancel a pending message.
 #[utoipa::path(
     post, path = "/v1/admin/messages/{id}/cancel", tag = "admin",
     params(("id" = String, Path, description = "Message id")),
@@ -328,6 +339,7 @@ pub async fn cancel_message(gw: Gw, caller: Caller, id: web::Path<String>) -> Re
     transition(gw, caller, &id, false).await
 }
 
+/// Queue depth and age per destination.
 #[utoipa::path(
     get, path = "/v1/admin/destinations", tag = "admin",
     responses((status = 200, description = "Queue depth and age per destination", body = DestinationList)),
@@ -343,6 +355,7 @@ fn parse<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     serde_json::from_slice(body).map_err(|e| ApiError::Flow(FlowError::InvalidDocument(e.to_string())))
 }
 
+/// Shop rates across carriers.
 #[utoipa::path(
     post, path = "/v1/rates", tag = "shipping",
     request_body(content = RateQuery, example = examples::rate_query),
@@ -361,6 +374,7 @@ pub async fn rates(gw: Gw, caller: Caller, req: HttpRequest, payload: web::Paylo
     Ok(HttpResponse::Ok().json(gw.shop_rates(&q).await?))
 }
 
+/// Buy a label, once per Idempotency-Key.
 #[utoipa::path(
     post, path = "/v1/labels", tag = "shipping",
     params(("Idempotency-Key" = String, Header, description = "Required, at most 255 characters. The same key with the same body returns the first result; with another body, 422 `idempotency-key-reused`.")),
@@ -400,6 +414,7 @@ pub async fn buy_label(gw: Gw, caller: Caller, req: HttpRequest, payload: web::P
     })
 }
 
+/// Read one label purchase.
 #[utoipa::path(
     get, path = "/v1/labels/{id}", tag = "shipping",
     params(("id" = String, Path, description = "Label id")),
@@ -417,6 +432,7 @@ pub async fn get_label(gw: Gw, caller: Caller, id: web::Path<String>) -> Result<
     }
 }
 
+/// Void a purchased label.
 #[utoipa::path(
     post, path = "/v1/labels/{id}/void", tag = "shipping",
     params(("id" = String, Path, description = "Label id")),
@@ -435,6 +451,7 @@ pub async fn void_label(gw: Gw, caller: Caller, id: web::Path<String>) -> Result
     Ok(HttpResponse::Ok().json(gw.void_label(caller.viewer(), &id).await?))
 }
 
+/// Track a shipment.
 #[utoipa::path(
     get, path = "/v1/tracking/{carrier}/{number}", tag = "shipping",
     params(
@@ -456,6 +473,7 @@ pub async fn track(gw: Gw, caller: Caller, path: web::Path<(String, String)>) ->
     Ok(HttpResponse::Ok().json(gw.track(&carrier, &number).await?))
 }
 
+/// Subscribe a webhook to a shipment's tracking.
 #[utoipa::path(
     post, path = "/v1/tracking/subscriptions", tag = "shipping",
     request_body(content = SubscriptionRequest, example = examples::subscription),

@@ -19,9 +19,11 @@
 //!    an `example = examples::…`, every status the handler can return, and
 //!    `security(("bearer" = ["<scope>"]), ("api_key" = ["<scope>"]))` unless the
 //!    route is public. Errors are `body = Problem, content_type =
-//!    PROBLEM_JSON`; 401, 403 (missing scope) and 500 come from [`Common`]
-//!    and need not be listed. `post_x12` and `rates` in `handlers.rs` are
-//!    complete templates.
+//!    "application/problem+json"` with the problem `type`s in the
+//!    description; 401, 403 (missing scope) and 500 come from [`Common`] and
+//!    need not be listed. The handler's `///` doc becomes the summary (first
+//!    line) and description. `post_x12`, `rates` and `get_document` in
+//!    `handlers.rs` are complete templates.
 //! 3. Derive `utoipa::ToSchema` on the request and response types. Newtypes
 //!    with their own serde format need a hand-written `PartialSchema` (see
 //!    `model::values`) or `#[schema(value_type = String, pattern = "…")]`.
