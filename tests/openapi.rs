@@ -184,9 +184,27 @@ fn value_types_have_exact_schemas() {
         schemas["Scope"]["enum"],
         json!(["x12:write", "documents:write", "documents:read", "admin", "shipping"])
     );
-    // The pattern the document announces accepts what the parser accepts.
-    for ok in ["4.5", "-1.005", "+12", "0.125", ".5", "16."] {
-        assert!(ok.parse::<tradelane::model::Decimal>().is_ok(), "{ok}");
+    // The patterns the document announces accept exactly what the parsers accept.
+    let pattern = |name: &str| regex::Regex::new(schemas[name]["pattern"].as_str().unwrap()).unwrap();
+    let (decimal, amount, date) = (pattern("Decimal"), pattern("Amount"), pattern("Date"));
+    let samples = [
+        "4.5", "-1.005", "+12", "0.125", ".5", "16.", "007", "1.2.3", "", "-", ".", "abc", "1e5", "1,5", " 1", "+-1",
+    ];
+    for s in samples {
+        let parses = s.parse::<tradelane::model::Decimal>().is_ok();
+        assert_eq!(decimal.is_match(s), parses, "Decimal {s:?}");
+        assert_eq!(amount.is_match(s), s.parse::<tradelane::model::Amount>().is_ok(), "Amount {s:?}");
+    }
+    for s in [
+        "2024-03-12",
+        "2024-02-29",
+        "2024-3-12",
+        "20240312",
+        "2024-03-12T00:00:00Z",
+        "12-03-2024",
+    ] {
+        // The pattern checks the shape; the calendar (2023-02-29) is the parser's alone.
+        assert_eq!(date.is_match(s), s.parse::<tradelane::model::Date>().is_ok(), "Date {s:?}");
     }
 }
 
@@ -281,9 +299,18 @@ async fn the_server_serves_the_document_and_accepts_its_examples() {
         assert!(body.get(key.as_str().unwrap()).is_some(), "{key} missing from {body}");
     }
     assert_eq!(body["type"], "https://tradelane.dev/problems/unauthorized");
+    let type_pattern = problem["properties"]["type"]["pattern"].as_str().unwrap();
+    assert!(regex::Regex::new(type_pattern).unwrap().is_match(body["type"].as_str().unwrap()));
     let unauthorized = &served["components"]["responses"]["Unauthorized"]["content"]["application/problem+json"]["example"];
     assert_eq!(body["type"], unauthorized["type"]);
     assert_eq!(body["detail"], unauthorized["detail"]);
+    // A query string that does not parse is a documented 400 problem, like every other error.
+    let r = app.get("/v1/documents?limit=many", &app.client_key).await;
+    assert_eq!(r.status(), 400);
+    assert_eq!(r.headers()["content-type"], "application/problem+json");
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["type"], "https://tradelane.dev/problems/bad-request");
+    assert!(served["paths"]["/v1/documents"]["get"]["responses"]["400"].is_object());
 
     // The request examples, sent as they are, do what the document says.
     let send = |method: &'static str, path: &'static str, ct: &'static str, key: String, idem: &str| {

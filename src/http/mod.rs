@@ -93,13 +93,15 @@ fn api(r: &mut Routes<'_>) {
         .get("/v1/tracking/{carrier}/{number}", handlers::track);
 }
 
-/// Registers every route, and problem+json 404 for anything else.
+/// Registers every route, problem+json 404 for anything else, and problem+json 400 for a
+/// query string that does not parse (instead of actix's plain-text answer).
 pub fn routes(cfg: &mut web::ServiceConfig) {
     api(&mut Routes {
         cfg: Some(&mut *cfg),
         table: Vec::new(),
     });
-    cfg.default_service(web::to(handlers::not_found));
+    cfg.app_data(web::QueryConfig::default().error_handler(|e, _| error::ApiError::BadRequest(format!("query string: {e}")).into()))
+        .default_service(web::to(handlers::not_found));
 }
 
 /// Every `(method, path)` that [`routes`] registers, in registration order.
