@@ -242,6 +242,37 @@ fn request_examples_deserialize_into_the_request_types() {
     let _: tradelane::flow::Receipt = serde_json::from_value(receipt.clone()).unwrap();
 }
 
+/// The example of an operation's `status` response.
+fn response_example(doc: &Value, method: &str, path: &str, status: u16) -> Value {
+    let ex = doc["paths"][path][method.to_lowercase()]["responses"][status.to_string()]["content"]["application/json"]["example"].clone();
+    assert!(!ex.is_null(), "{method} {path}: no {status} example");
+    ex
+}
+
+#[test]
+fn response_examples_have_the_shapes_the_server_writes() {
+    use tradelane::connectors::carriers::{Label, Rate, Tracking};
+    use tradelane::model::ShipNotice;
+    let doc = doc();
+    let t: Tracking = serde_json::from_value(response_example(&doc, "GET", "/v1/tracking/{carrier}/{number}", 200)).unwrap();
+    assert_eq!(t.status, t.events[0].status, "the current status is the latest event's");
+    let l = response_example(&doc, "POST", "/v1/labels", 201);
+    let label: Label = serde_json::from_value(l["label"].clone()).unwrap();
+    assert_eq!(l["tracking_number"], json!(label.tracking_numbers[0]));
+    let rates = response_example(&doc, "POST", "/v1/rates", 200);
+    let parsed: Vec<Rate> = serde_json::from_value(rates["rates"].clone()).unwrap();
+    assert!(parsed.windows(2).all(|w| w[0].total.amount <= w[1].total.amount), "cheapest first");
+    let d = response_example(&doc, "GET", "/v1/documents/{id}", 200);
+    let _: ShipNotice = serde_json::from_value(d["document"].clone()).unwrap();
+    // Every example property is one the schema declares (no stale field names).
+    for (schema, example) in [("LabelRecord", &l), ("DocumentRecord", &d), ("Tracking", &json!(t))] {
+        let props = doc["components"]["schemas"][schema]["properties"].as_object().unwrap();
+        for key in example.as_object().unwrap().keys() {
+            assert!(props.contains_key(key), "{schema} example has {key}, the schema does not");
+        }
+    }
+}
+
 fn carriers_toml(mocks: &[RunningMock]) -> String {
     let mut t = String::from("[shipping]\nrate_timeout_ms = 5000\ntracking_poll_secs = 3600\n");
     for m in mocks {

@@ -222,7 +222,7 @@ pub async fn list_documents(gw: Gw, caller: Caller, q: web::Query<DocumentFilter
     get, path = "/v1/documents/{id}", tag = "documents",
     params(("id" = String, Path, description = "Document id")),
     responses(
-        (status = 200, description = "The document with its X12, canonical JSON and history", body = DocumentRecord),
+        (status = 200, description = "The document with its X12, canonical JSON and history", body = DocumentRecord, example = examples::document_record),
         (status = 404, description = "`not-found`: no such document, or not visible to this key", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = ["documents:read"]), ("api_key" = ["documents:read"]))
@@ -380,7 +380,7 @@ pub async fn rates(gw: Gw, caller: Caller, req: HttpRequest, payload: web::Paylo
     params(("Idempotency-Key" = String, Header, description = "Required, at most 255 characters. The same key with the same body returns the first result; with another body, 422 `idempotency-key-reused`.")),
     request_body(content = LabelOrder, example = examples::label_order),
     responses(
-        (status = 201, description = "Bought: tracking numbers, label images, charges", body = LabelRecord),
+        (status = 201, description = "Bought: tracking numbers, label images, charges", body = LabelRecord, example = examples::label_record),
         (status = 200, description = "The Idempotency-Key was used before with this body: the first result, nothing bought again", body = LabelRecord),
         (status = 400, description = "`idempotency-key-missing`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`unknown-carrier`", body = Problem, content_type = "application/problem+json"),
@@ -459,7 +459,7 @@ pub async fn void_label(gw: Gw, caller: Caller, id: web::Path<String>) -> Result
         ("number" = String, Path, description = "Tracking number", example = "1Z999AA10123456784"),
     ),
     responses(
-        (status = 200, description = "Events, newest first, with a normalized status and the carrier's own code", body = Tracking),
+        (status = 200, description = "Events, newest first, with a normalized status and the carrier's own code", body = Tracking, example = examples::tracking),
         (status = 404, description = "`unknown-carrier`", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`carrier-rejected` (e.g. unknown tracking number) or `invalid-shipment`", body = Problem, content_type = "application/problem+json"),
         (status = 502, description = "`carrier-auth`, `carrier-response` or `carrier-unavailable`: the carrier failed", body = Problem, content_type = "application/problem+json"),

@@ -472,6 +472,77 @@ pub mod examples {
         json!({ "shipment": shipment(), "carrier": "ups", "service_code": "03", "label_format": "zpl" })
     }
 
+    /// A bought label.
+    pub fn label_record() -> Value {
+        json!({
+            "id": "lbl_01HS8Q7Z4K3M2N1P0R9T8V7W6X",
+            "owner": "warehouse-1",
+            "carrier": "ups",
+            "shipper": null,
+            "service_code": "03",
+            "status": "purchased",
+            "tracking_number": "1Z999AA10123456784",
+            "label": {
+                "carrier": "ups",
+                "service_code": "03",
+                "shipment_id": "1Z999AA10123456784",
+                "tracking_numbers": ["1Z999AA10123456784"],
+                "label_format": "zpl",
+                "labels": ["XlhBXk5+...XlhaCg=="],
+                "charges": {"amount": 14.37, "currency": "USD"}
+            },
+            "error": null,
+            "created_at": 1764086400000_i64
+        })
+    }
+
+    /// A parcel out for delivery.
+    pub fn tracking() -> Value {
+        json!({
+            "carrier": "ups",
+            "tracking_number": "1Z999AA10123456784",
+            "status": "out_for_delivery",
+            "carrier_code": "OT",
+            "estimated_delivery": "2026-11-27",
+            "events": [
+                {"occurred_at": "2026-11-27T07:42:00-05:00", "status": "out_for_delivery", "carrier_code": "OT",
+                 "description": "Out For Delivery Today", "location": "Columbus, OH, US"},
+                {"occurred_at": "2026-11-26T18:05:00-05:00", "status": "in_transit", "carrier_code": "DP",
+                 "description": "Departed from Facility", "location": "Columbus, OH, US"},
+                {"occurred_at": "2026-11-26T09:12:00-05:00", "status": "pre_transit", "carrier_code": "MP",
+                 "description": "Shipper created a label, UPS has not received the package yet.", "location": null}
+            ]
+        })
+    }
+
+    /// An outbound ship notice as `GET /v1/documents/{id}` shows it.
+    pub fn document_record() -> Value {
+        let notice = ship_notice_request();
+        json!({
+            "id": "doc_01HS9B2C3D4E5F6G7H8J9K0M1N",
+            "owner": "warehouse-1",
+            "partner": "acme-parts",
+            "direction": "outbound",
+            "set_id": "856",
+            "reference": "SH-20240312-0042",
+            "interchange_id": null,
+            "interchange_control": "000000007",
+            "group_control": "7",
+            "set_control": "0001",
+            "status": "accepted",
+            "ack_due_at": 1710324000000_i64,
+            "created_at": 1710237600000_i64,
+            "updated_at": 1710241200000_i64,
+            "document": notice["document"],
+            "x12": "ISA*00*          *00*          *ZZ*TRADELANE      *ZZ*ACMEPARTS      *240312*1000*U*00401*000000007*0*P*>~\nGS*SH*TRADELANE*ACMEPARTS*20240312*1000*7*X*004010~\nST*856*0001~\n…",
+            "history": [
+                {"at": 1710237600000_i64, "event": "created", "detail": "queued"},
+                {"at": 1710237601200_i64, "event": "delivered", "detail": "partner (msg_01HS9B2C3D7Q8R9S0T1U2V3W4X)"},
+                {"at": 1710241200000_i64, "event": "accepted", "detail": "997 0001 from acme-parts: A"}
+            ]
+        })
+    }
+
     /// A tracking subscription.
     pub fn subscription() -> Value {
         json!({
