@@ -14,7 +14,7 @@ use crate::x12::Tokenizer;
 use super::{reference, FlowError, Gateway};
 
 /// What the sender gets back (and gets again for a duplicate).
-#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct Receipt {
     /// Submission id.
     pub submission_id: String,
@@ -27,7 +27,7 @@ pub struct Receipt {
 }
 
 /// One interchange of a receipt.
-#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct InterchangeReceipt {
     /// Interchange id (of the original, for a duplicate).
     pub id: String,
@@ -49,7 +49,7 @@ pub struct InterchangeReceipt {
 }
 
 /// One transaction set of a receipt.
-#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct DocumentReceipt {
     /// Document id.
     pub id: String,

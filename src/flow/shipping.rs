@@ -13,6 +13,7 @@ use base64::Engine;
 use futures_util::future::join_all;
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use crate::connectors::carriers::{Carrier, CarrierError, Label, LabelFormat, LabelRequest, Rate, Shipment, Tracking, TrackingStatus};
 use crate::model::Date;
@@ -22,7 +23,7 @@ use crate::store::{enqueue, now_ms, sha256_hex, LabelRecord, NewMessage, Subscri
 use super::{FlowError, Gateway};
 
 /// `POST /v1/rates`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, ToSchema)]
 pub struct RateQuery {
     /// The shipment.
     #[serde(flatten)]
@@ -39,7 +40,7 @@ pub struct RateQuery {
 }
 
 /// One rate, with whether it meets the promise.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Quote {
     /// The rate.
     #[serde(flatten)]
@@ -50,19 +51,20 @@ pub struct Quote {
 }
 
 /// A carrier that gave no rates.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct CarrierFailure {
     /// Carrier.
     pub carrier: String,
     /// Stable error type.
     #[serde(rename = "type")]
+    #[schema(value_type = String, example = "carrier-timeout")]
     pub kind: &'static str,
     /// What happened.
     pub detail: String,
 }
 
 /// Rates, cheapest first, and per-carrier errors.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Rates {
     /// Rates.
     pub rates: Vec<Quote>,
@@ -71,7 +73,7 @@ pub struct Rates {
 }
 
 /// How to pick a rate when the caller does not name one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Policy {
     /// Lowest total.
@@ -83,7 +85,7 @@ pub enum Policy {
 }
 
 /// `POST /v1/labels`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LabelOrder {
     /// The shipment.
@@ -109,7 +111,7 @@ pub struct LabelOrder {
 }
 
 /// `POST /v1/tracking/subscriptions`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SubscriptionRequest {
     /// Carrier.

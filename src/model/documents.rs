@@ -3,11 +3,12 @@
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use super::values::{Amount, Date, Decimal};
 
 /// A party with its address: buyer, ship-to, bill-to, ship-from, remit-to.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema, ToSchema)]
 pub struct Party {
     /// Name (N102).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -39,7 +40,7 @@ pub struct Party {
 }
 
 /// Why a purchase order was sent (BEG01).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Purpose {
     /// 00.
@@ -84,7 +85,7 @@ impl Purpose {
 }
 
 /// One purchase-order line (PO1 with its PID).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema, ToSchema)]
 pub struct PoLine {
     /// PO101.
     pub line_number: String,
@@ -110,7 +111,7 @@ pub struct PoLine {
 }
 
 /// A purchase order (850).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema, ToSchema)]
 pub struct PurchaseOrder {
     /// BEG03.
     pub po_number: String,
@@ -148,7 +149,7 @@ pub struct PurchaseOrder {
 }
 
 /// One acknowledged line (PO1 + ACK).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema, ToSchema)]
 pub struct PoAckLine {
     /// PO101.
     pub line_number: String,
@@ -173,7 +174,7 @@ pub struct PoAckLine {
 }
 
 /// A purchase-order acknowledgment (855).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema, ToSchema)]
 pub struct PurchaseOrderAck {
     /// BAK03.
     pub po_number: String,
@@ -216,7 +217,7 @@ impl PurchaseOrderAck {
 }
 
 /// An item in a pack (LIN + SN1).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema, ToSchema)]
 pub struct ShipItem {
     /// LIN VP.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -239,7 +240,7 @@ fn each() -> String {
 }
 
 /// A carton or pallet (MAN*GM SSCC).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema, ToSchema)]
 pub struct Pack {
     /// MAN02: SSCC-18 as written.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -249,7 +250,7 @@ pub struct Pack {
 }
 
 /// One purchase order in a shipment (PRF).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema, ToSchema)]
 pub struct ShipOrder {
     /// PRF01.
     pub po_number: String,
@@ -261,7 +262,7 @@ pub struct ShipOrder {
 }
 
 /// A ship notice (856): shipment → orders → packs → items.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema, ToSchema)]
 pub struct ShipNotice {
     /// BSN02.
     pub shipment_id: String,
@@ -296,7 +297,7 @@ pub struct ShipNotice {
 }
 
 /// One invoice line (IT1).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema, ToSchema)]
 pub struct InvoiceLine {
     /// IT101.
     pub line_number: String,
@@ -319,7 +320,7 @@ pub struct InvoiceLine {
 }
 
 /// A summary charge or allowance (SAC).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema, ToSchema)]
 pub struct Charge {
     /// SAC02 (D240 freight, C310 discount…).
     pub code: String,
@@ -331,7 +332,7 @@ pub struct Charge {
 }
 
 /// An invoice (810).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema, ToSchema)]
 pub struct Invoice {
     /// BIG02.
     pub invoice_number: String,
@@ -374,7 +375,7 @@ impl Invoice {
 }
 
 /// One acknowledged set in a functional acknowledgment.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema, ToSchema)]
 pub struct SetAck {
     /// AK201.
     pub set_id: String,
@@ -388,7 +389,7 @@ pub struct SetAck {
 }
 
 /// A functional acknowledgment received (997 or 999).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema, ToSchema)]
 pub struct FunctionalAck {
     /// `997` or `999`.
     pub kind: String,
@@ -406,7 +407,7 @@ pub struct FunctionalAck {
 }
 
 /// Any canonical document, tagged by `type`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema, ToSchema)]
 #[serde(tag = "type", content = "document", rename_all = "snake_case")]
 pub enum Document {
     /// 850.

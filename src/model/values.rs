@@ -5,6 +5,8 @@ use std::str::FromStr;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use utoipa::openapi::schema::{ObjectBuilder, Schema, SchemaFormat, SchemaType, Type};
+use utoipa::openapi::{KnownFormat, RefOr};
 
 /// A value that does not parse.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -139,6 +141,26 @@ impl JsonSchema for Date {
         .into()
     }
 }
+
+impl utoipa::PartialSchema for Date {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Date)))
+            .pattern(Some(DATE_PATTERN))
+            .description(Some("A calendar date, `YYYY-MM-DD`."))
+            .examples(["2024-03-12"])
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for Date {}
+
+/// What [`Date::from_str`] accepts (the calendar check comes on top).
+pub const DATE_PATTERN: &str = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$";
+
+/// What [`Decimal::from_str`] and [`Amount::from_str`] accept, at most 18 digits in all.
+pub const DECIMAL_PATTERN: &str = r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)$";
 
 /// An exact decimal (quantities, prices): mantissa × 10^-scale.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -329,6 +351,22 @@ impl JsonSchema for Decimal {
     }
 }
 
+impl utoipa::PartialSchema for Decimal {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type([Type::Number, Type::String].into_iter().collect::<SchemaType>())
+            .pattern(Some(DECIMAL_PATTERN))
+            .description(Some(
+                "An exact decimal of at most 18 digits. Written as a JSON number; \
+                 read from a number or a decimal string (`\"4.5\"`), kept exact either way.",
+            ))
+            .examples([serde_json::json!(4.5), serde_json::json!("12")])
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for Decimal {}
+
 /// A price as written (`16.00`, `0.125`): a decimal string whose text is kept.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Amount(String);
@@ -397,6 +435,22 @@ impl JsonSchema for Amount {
         .into()
     }
 }
+
+impl utoipa::PartialSchema for Amount {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .pattern(Some(DECIMAL_PATTERN))
+            .description(Some(
+                "A price as written, a decimal string of at most 18 digits whose text is kept \
+                 (`\"16.00\"` stays `\"16.00\"`). A JSON number is read as well.",
+            ))
+            .examples(["24.95"])
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for Amount {}
 
 #[cfg(test)]
 mod tests {

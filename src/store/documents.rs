@@ -44,7 +44,7 @@ pub struct NewDocument {
 }
 
 /// A document as the API shows it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct DocumentRecord {
     /// Id.
     pub id: String,
@@ -74,7 +74,9 @@ pub struct DocumentRecord {
     pub created_at: i64,
     /// Updated (ms).
     pub updated_at: i64,
-    /// Canonical JSON.
+    /// Canonical JSON: the document of `set_id` (850 PurchaseOrder, 855 PurchaseOrderAck,
+    /// 856 ShipNotice, 810 Invoice, 997/999 FunctionalAck).
+    #[schema(schema_with = canonical_document)]
     pub document: serde_json::Value,
     /// X12 text.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -86,6 +88,17 @@ pub struct DocumentRecord {
     request_hash: Option<String>,
 }
 
+/// Schema of [`DocumentRecord::document`]: one of the canonical documents (each listed in the
+/// OpenAPI components by the HTTP layer).
+fn canonical_document() -> utoipa::openapi::schema::Schema {
+    use utoipa::openapi::Ref;
+    let mut one = utoipa::openapi::schema::OneOfBuilder::new();
+    for name in ["PurchaseOrder", "PurchaseOrderAck", "ShipNotice", "Invoice", "FunctionalAck"] {
+        one = one.item(Ref::from_schema_name(name));
+    }
+    utoipa::openapi::schema::Schema::OneOf(one.build())
+}
+
 impl DocumentRecord {
     /// Hash of the request that created the document.
     pub fn request_hash(&self) -> Option<&str> {
@@ -94,7 +107,7 @@ impl DocumentRecord {
 }
 
 /// One history entry.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct DocumentEvent {
     /// When (ms).
     pub at: i64,
@@ -105,7 +118,8 @@ pub struct DocumentEvent {
 }
 
 /// Document list filter.
-#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct DocumentFilter {
     /// Partner.
     pub partner: Option<String>,
@@ -350,7 +364,7 @@ pub async fn interchange_receipt(tx: &mut Transaction<'_, Any>, interchange_id: 
 }
 
 /// An interchange as the API shows it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct InterchangeRecord {
     /// Id.
     pub id: String,

@@ -13,7 +13,7 @@ use super::{now_ms, sha256_hex, Store, StoreError};
 pub const KEY_CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// What a key may do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub enum Scope {
     /// Send X12 interchanges (`POST /v1/x12`).
     #[serde(rename = "x12:write")]

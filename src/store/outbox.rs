@@ -75,7 +75,7 @@ pub enum Finish {
 }
 
 /// What one attempt did, for the attempt log.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
 pub struct Attempt {
     /// Attempt number.
     pub attempt: i64,
@@ -94,7 +94,7 @@ pub struct Attempt {
 }
 
 /// One message as the admin API shows it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct MessageSummary {
     /// Id.
     pub id: String,
@@ -123,7 +123,8 @@ pub struct MessageSummary {
 }
 
 /// Admin filter.
-#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct MessageFilter {
     /// State.
     pub status: Option<String>,
@@ -136,7 +137,7 @@ pub struct MessageFilter {
 }
 
 /// Depth and age of one destination's queue.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct DestinationStats {
     /// Destination.
     pub destination: String,

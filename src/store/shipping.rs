@@ -7,7 +7,7 @@ use sqlx::Row;
 use super::{new_id, now_ms, Store, StoreError};
 
 /// A label purchase as stored.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct LabelRecord {
     /// Id.
     pub id: String,
@@ -24,13 +24,26 @@ pub struct LabelRecord {
     /// Master tracking number.
     pub tracking_number: Option<String>,
     /// The carrier's label (JSON of the canonical `Label`).
+    #[schema(schema_with = label_or_null)]
     pub label: Option<serde_json::Value>,
-    /// Why it failed.
+    /// Why it failed: `{"type": "carrier-rejected", "detail": "…"}`.
+    #[schema(value_type = Option<Object>)]
     pub error: Option<serde_json::Value>,
     /// Created (ms).
     pub created_at: i64,
     #[serde(skip)]
     request_hash: String,
+}
+
+/// Schema of [`LabelRecord::label`]: the carrier model's `Label` (listed in the OpenAPI
+/// components by the HTTP layer), or null until the purchase succeeded.
+fn label_or_null() -> utoipa::openapi::schema::Schema {
+    use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Type};
+    OneOfBuilder::new()
+        .item(utoipa::openapi::Ref::from_schema_name("Label"))
+        .item(ObjectBuilder::new().schema_type(Type::Null))
+        .build()
+        .into()
 }
 
 impl LabelRecord {
@@ -41,7 +54,7 @@ impl LabelRecord {
 }
 
 /// A tracking subscription.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Subscription {
     /// Id.
     pub id: String,

@@ -2,11 +2,12 @@
 //! whatever the carrier.
 
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use crate::model::{Date, Decimal};
 
 /// A postal address.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Address {
     /// Contact name.
     #[serde(default)]
@@ -24,6 +25,7 @@ pub struct Address {
     /// Postal code.
     pub postal_code: String,
     /// ISO 3166-1 alpha-2 country.
+    #[schema(pattern = "^[A-Z]{2}$", example = "US")]
     pub country: String,
     /// Phone.
     #[serde(default)]
@@ -37,7 +39,7 @@ pub struct Address {
 }
 
 /// Weight unit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum WeightUnit {
     /// Pounds.
@@ -47,7 +49,7 @@ pub enum WeightUnit {
 }
 
 /// Length unit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum LengthUnit {
     /// Inches.
@@ -57,7 +59,7 @@ pub enum LengthUnit {
 }
 
 /// Package dimensions.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Dimensions {
     /// Length.
     pub length: Decimal,
@@ -70,7 +72,7 @@ pub struct Dimensions {
 }
 
 /// One package.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Package {
     /// Weight.
     pub weight: Decimal,
@@ -85,7 +87,7 @@ pub struct Package {
 }
 
 /// A shipment to rate or label.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Shipment {
     /// Ship from.
     pub from: Address,
@@ -102,16 +104,18 @@ pub struct Shipment {
 }
 
 /// Money with its currency.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Money {
     /// Amount, exact.
     pub amount: Decimal,
     /// ISO 4217 currency.
+    #[schema(pattern = "^[A-Z]{3}$", example = "USD")]
     pub currency: String,
 }
 
 /// One line of a rate's breakdown.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[schema(as = RateCharge)]
 pub struct Charge {
     /// Carrier's charge code or name (`BASE`, `FUEL`, `RESIDENTIAL` …).
     pub code: String,
@@ -123,7 +127,7 @@ pub struct Charge {
 }
 
 /// A rate quote.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Rate {
     /// Carrier id (`ups`, `fedex`, `usps`, `dhl`, `canadapost`).
     pub carrier: String,
@@ -148,7 +152,7 @@ pub struct Rate {
 }
 
 /// Label image format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum LabelFormat {
     /// PDF.
@@ -161,7 +165,7 @@ pub enum LabelFormat {
 }
 
 /// A label to buy for a chosen service.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct LabelRequest {
     /// The shipment.
     pub shipment: Shipment,
@@ -173,7 +177,7 @@ pub struct LabelRequest {
 }
 
 /// A bought label.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Label {
     /// Carrier.
     pub carrier: String,
@@ -193,7 +197,7 @@ pub struct Label {
 }
 
 /// Normalized tracking status.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum TrackingStatus {
     /// Label created, not yet with the carrier.
@@ -213,7 +217,7 @@ pub enum TrackingStatus {
 }
 
 /// One tracking event.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct TrackingEvent {
     /// When, ISO 8601 as the carrier gives it (local time with offset when known).
     pub occurred_at: String,
@@ -229,7 +233,7 @@ pub struct TrackingEvent {
 }
 
 /// A shipment's tracking.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Tracking {
     /// Carrier.
     pub carrier: String,

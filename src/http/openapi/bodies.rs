@@ -1,0 +1,129 @@
+//! Bodies that exist only as JSON built in the handlers (`json!({"documents": …})`), or in
+//! shapes the flows read from raw bytes, described here for the OpenAPI document. The
+//! handlers do not use these types; `tests/openapi.rs` checks the server's answers against
+//! them.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::model::{Invoice, PurchaseOrder, PurchaseOrderAck, ShipNotice};
+use crate::store::{DestinationStats, DocumentRecord, MessageSummary, Subscription};
+
+/// An error: `application/problem+json` (RFC 9457), as `error::problem` writes it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({
+    "type": "https://tradelane.dev/problems/not-found",
+    "title": "Not Found",
+    "status": 404,
+    "detail": "not found"
+}))]
+pub struct Problem {
+    /// `https://tradelane.dev/problems/<name>`: stable, the thing to match on.
+    #[serde(rename = "type")]
+    #[schema(pattern = r"^https://tradelane\.dev/problems/[a-z0-9-]+$", format = "uri")]
+    pub kind: String,
+    /// The HTTP status's reason phrase.
+    pub title: String,
+    /// The HTTP status.
+    pub status: u16,
+    /// What went wrong, for people.
+    pub detail: String,
+    /// The stored submission (`x12-unreadable` only), for `GET`-ing it later.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub submission_id: Option<String>,
+    /// The label purchase that failed (failed `POST /v1/labels` only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label_id: Option<String>,
+}
+
+/// Liveness or readiness.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Health {
+    /// `ok`, `ready` or `database unavailable`.
+    #[schema(example = "ok")]
+    pub status: String,
+}
+
+/// `GET /v1/documents`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct DocumentList {
+    /// Newest first; `x12` and `history` are left out (read one document for them).
+    pub documents: Vec<DocumentRecord>,
+}
+
+/// `GET /v1/admin/messages`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct MessageList {
+    /// Messages, newest first.
+    pub messages: Vec<MessageSummary>,
+}
+
+/// `GET /v1/admin/messages/{id}`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct MessageDetail {
+    /// The message.
+    pub message: MessageSummary,
+    /// Every delivery attempt, oldest first.
+    pub attempts: Vec<crate::store::Attempt>,
+}
+
+/// `GET /v1/admin/destinations`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct DestinationList {
+    /// One entry per destination with messages.
+    pub destinations: Vec<DestinationStats>,
+}
+
+/// `POST /v1/po-acks`: an 855 for a partner.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PoAckRequest {
+    /// Partner id (a partner's own key may only name itself).
+    #[schema(example = "acme-parts")]
+    pub partner: String,
+    /// The acknowledgment, or a whole purchase order to accept every line as ordered.
+    pub document: PoAckDocument,
+}
+
+/// What `POST /v1/po-acks` acknowledges.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(untagged)]
+pub enum PoAckDocument {
+    /// An acknowledgment with its lines.
+    Ack(PurchaseOrderAck),
+    /// A purchase order, accepted as ordered.
+    Order(Box<PurchaseOrder>),
+}
+
+/// `POST /v1/ship-notices`: an 856 for a partner.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ShipNoticeRequest {
+    /// Partner id.
+    #[schema(example = "acme-parts")]
+    pub partner: String,
+    /// The ship notice.
+    pub document: ShipNotice,
+}
+
+/// `POST /v1/invoices`: an 810 for a partner.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InvoiceRequest {
+    /// Partner id.
+    #[schema(example = "acme-parts")]
+    pub partner: String,
+    /// The invoice; `total_cents` is computed when rendering.
+    pub document: Invoice,
+}
+
+/// `POST /v1/tracking/subscriptions` answer.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SubscriptionCreated {
+    /// The subscription.
+    #[serde(flatten)]
+    pub subscription: Subscription,
+    /// Signing secret of the webhooks (`webhook-signature: v1,…`), shown only here.
+    #[schema(example = "whsec_3q2+7w8AAAAAAAAAAAAAAAAAAAAAAAAA")]
+    pub secret: String,
+}
