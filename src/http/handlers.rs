@@ -6,7 +6,7 @@ use serde_json::json;
 
 use crate::flow::shipping::{RateQuery, SubscriptionRequest};
 use crate::flow::{FlowError, Gateway, OutboundKind};
-use crate::store::{DocumentFilter, MessageFilter, Scope, Transition};
+use crate::store::{DocumentFilter, MessageFilter, MessageSummary, Scope, Transition};
 
 use super::auth::Caller;
 use super::error::ApiError;
@@ -142,8 +142,9 @@ pub async fn get_message(gw: Gw, caller: Caller, id: web::Path<String>) -> Resul
     Ok(HttpResponse::Ok().json(json!({ "message": message, "attempts": attempts })))
 }
 
-async fn transition(gw: Gw, caller: Caller, id: &str, replay: bool) -> Result<HttpResponse, ApiError> {
-    caller.require(Scope::Admin)?;
+/// Replays (or cancels) a message and wakes its destination: the one code path
+/// behind the admin API and the console's Replay button.
+pub(super) async fn replay_or_cancel(gw: &Gateway, id: &str, replay: bool) -> Result<MessageSummary, ApiError> {
     let t = if replay {
         gw.store.replay(id).await?
     } else {
@@ -155,7 +156,7 @@ async fn transition(gw: Gw, caller: Caller, id: &str, replay: bool) -> Result<Ht
             if let Some(o) = &gw.outbox {
                 o.notify(&message.destination);
             }
-            Ok(HttpResponse::Ok().json(message))
+            Ok(message)
         }
         Transition::NotFound => Err(ApiError::NotFound),
         Transition::Conflict => Err(ApiError::Conflict(if replay {
@@ -164,6 +165,11 @@ async fn transition(gw: Gw, caller: Caller, id: &str, replay: bool) -> Result<Ht
             "only pending messages can be cancelled".into()
         })),
     }
+}
+
+async fn transition(gw: Gw, caller: Caller, id: &str, replay: bool) -> Result<HttpResponse, ApiError> {
+    caller.require(Scope::Admin)?;
+    Ok(HttpResponse::Ok().json(replay_or_cancel(&gw, id, replay).await?))
 }
 
 pub async fn replay_message(gw: Gw, caller: Caller, id: web::Path<String>) -> Result<HttpResponse, ApiError> {

@@ -2,6 +2,7 @@
 //! authenticate, call a flow or the store, and map errors in `error`.
 
 mod auth;
+pub mod console;
 pub mod error;
 mod handlers;
 
@@ -40,6 +41,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route("/tracking/subscriptions", web::post().to(handlers::subscribe))
                 .route("/tracking/{carrier}/{number}", web::get().to(handlers::track)),
         )
+        .service(console::scope())
         .default_service(web::to(handlers::not_found));
 }
 

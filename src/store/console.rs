@@ -1,0 +1,588 @@
+//! Read models for the web console: searchable document and interchange
+//! lists with their acknowledgment state, dead letters with their reason,
+//! carrier activity, daily throughput and the flow KPIs.
+//!
+//! The KPIs are computed from the tables the flows already write (documents,
+//! their history, tracking subscriptions); nothing extra is recorded for them.
+
+use std::collections::HashMap;
+
+use serde_json::Value;
+use sqlx::Row;
+
+use super::{now_ms, Store, StoreError};
+
+/// Console search: every field is optional; `reference` matches a substring.
+#[derive(Debug, Clone, Default)]
+pub struct ConsoleFilter {
+    /// Partner (documents) or owner (interchanges).
+    pub partner: Option<String>,
+    /// PO number, shipment id or invoice number (substring).
+    pub reference: Option<String>,
+    /// ISA13, GS06 or ST02 (exact).
+    pub control_number: Option<String>,
+    /// `inbound` or `outbound`.
+    pub direction: Option<String>,
+    /// Status.
+    pub status: Option<String>,
+    /// Created at or after (ms).
+    pub from: Option<i64>,
+    /// Created before (ms).
+    pub until: Option<i64>,
+    /// Rows to skip.
+    pub offset: i64,
+    /// Page size.
+    pub limit: i64,
+}
+
+impl ConsoleFilter {
+    /// `%…%` for LIKE, with the caller's own `%`, `_` and `\` taken literally.
+    fn reference_pattern(&self) -> Option<String> {
+        self.reference.as_ref().map(|r| {
+            let escaped = r.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+            format!("%{escaped}%")
+        })
+    }
+}
+
+/// One row of the documents table.
+#[derive(Debug, Clone)]
+pub struct DocumentRow {
+    /// Id.
+    pub id: String,
+    /// Partner.
+    pub partner: String,
+    /// `inbound` or `outbound`.
+    pub direction: String,
+    /// ST01.
+    pub set_id: String,
+    /// Business reference.
+    pub reference: Option<String>,
+    /// ISA13.
+    pub interchange_control: Option<String>,
+    /// GS06.
+    pub group_control: Option<String>,
+    /// ST02.
+    pub set_control: Option<String>,
+    /// Status.
+    pub status: String,
+    /// Acknowledgment state (see [`ack_state`]).
+    pub ack: String,
+    /// Created (ms).
+    pub created_at: i64,
+}
+
+/// One row of the interchanges table.
+#[derive(Debug, Clone)]
+pub struct InterchangeRow {
+    /// Id.
+    pub id: String,
+    /// Partner that sent it.
+    pub owner: String,
+    /// ISA sender.
+    pub sender: String,
+    /// ISA13.
+    pub control_number: String,
+    /// ISA12.
+    pub version: String,
+    /// Validation status.
+    pub status: String,
+    /// Delivery state of the acknowledgment we sent back, if any.
+    pub ack: String,
+    /// Transaction sets in it.
+    pub documents: i64,
+    /// Received (ms).
+    pub received_at: i64,
+}
+
+/// A dead letter with why it died.
+#[derive(Debug, Clone)]
+pub struct DeadLetter {
+    /// Message id.
+    pub id: String,
+    /// Destination.
+    pub destination: String,
+    /// Kind (`ack`, `document`, `tracking`).
+    pub kind: String,
+    /// Attempts made.
+    pub attempts: i64,
+    /// The last error (`HTTP 400`, a network error …).
+    pub reason: Option<String>,
+    /// The destination's last response body.
+    pub response: Option<String>,
+    /// Document carried.
+    pub document_id: Option<String>,
+    /// Last change (ms).
+    pub updated_at: i64,
+}
+
+/// Documents per direction on one UTC day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DayCount {
+    /// Days since 1970-01-01.
+    pub day: i64,
+    /// Inbound documents.
+    pub inbound: i64,
+    /// Outbound documents.
+    pub outbound: i64,
+}
+
+/// Labels and tracking for one carrier.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CarrierActivity {
+    /// Carrier id.
+    pub carrier: String,
+    /// Labels bought and still valid.
+    pub purchased: i64,
+    /// Labels voided.
+    pub voided: i64,
+    /// Purchases the carrier refused.
+    pub failed: i64,
+    /// Tracking subscriptions still polled.
+    pub tracking_active: i64,
+    /// Tracking subscriptions whose shipment was delivered.
+    pub tracking_delivered: i64,
+}
+
+/// A duration KPI for one partner.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DurationStat {
+    /// Partner.
+    pub partner: String,
+    /// Measurements.
+    pub samples: i64,
+    /// Mean (ms).
+    pub mean_ms: i64,
+    /// Longest (ms).
+    pub max_ms: i64,
+}
+
+/// Transaction sets exchanged with one partner and how many were rejected.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Rejections {
+    /// Partner.
+    pub partner: String,
+    /// Sets the partner sent us.
+    pub inbound: i64,
+    /// Of those, rejected by our validation.
+    pub inbound_rejected: i64,
+    /// Sets we sent the partner.
+    pub outbound: i64,
+    /// Of those, rejected by the partner's 997/999.
+    pub outbound_rejected: i64,
+}
+
+impl Rejections {
+    /// Rejected sets over all sets, both directions (0 when nothing was exchanged).
+    pub fn rate(&self) -> f64 {
+        let total = self.inbound + self.outbound;
+        if total == 0 {
+            0.0
+        } else {
+            (self.inbound_rejected + self.outbound_rejected) as f64 / total as f64
+        }
+    }
+}
+
+/// Delivered shipments of one carrier against the promised date.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OnTime {
+    /// Carrier.
+    pub carrier: String,
+    /// Delivered on or before the promised date.
+    pub on_time: i64,
+    /// Delivered after it.
+    pub late: i64,
+    /// Delivered, but no promised date is known.
+    pub no_promise: i64,
+}
+
+/// The flow KPIs.
+#[derive(Debug, Clone, Default)]
+pub struct Kpis {
+    /// Order-to-ship-notice cycle time per partner.
+    pub cycle_time: Vec<DurationStat>,
+    /// Acknowledgment latency per partner.
+    pub ack_latency: Vec<DurationStat>,
+    /// Rejection counts per partner.
+    pub rejections: Vec<Rejections>,
+    /// On-time delivery per carrier.
+    pub on_time: Vec<OnTime>,
+}
+
+/// What the console shows as a document's acknowledgment state. Inbound: the
+/// delivery state of the 997/999 we sent for its interchange. Outbound: the
+/// partner's answer, or that it is still awaited.
+pub fn ack_state(direction: &str, status: &str, ack_delivery: Option<&str>) -> String {
+    if direction == "inbound" {
+        return match ack_delivery {
+            Some(state) => format!("ack {state}"),
+            None => "no ack".into(),
+        };
+    }
+    match status {
+        "accepted" | "accepted_with_errors" | "rejected" => status.into(),
+        "sent" => "awaiting ack".into(),
+        "overdue" => "ack overdue".into(),
+        _ => "not sent".into(),
+    }
+}
+
+/// The canonical document inside a stored one: inbound documents carry it under `document`.
+fn canonical(v: &Value) -> &Value {
+    match v.get("document") {
+        Some(inner) if v.get("type").is_some() => inner,
+        _ => v,
+    }
+}
+
+fn durations(samples: HashMap<String, Vec<i64>>) -> Vec<DurationStat> {
+    let mut out: Vec<DurationStat> = samples
+        .into_iter()
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(partner, v)| DurationStat {
+            samples: v.len() as i64,
+            mean_ms: v.iter().sum::<i64>() / v.len() as i64,
+            max_ms: v.iter().copied().max().unwrap_or(0),
+            partner,
+        })
+        .collect();
+    out.sort_by(|a, b| a.partner.cmp(&b.partner));
+    out
+}
+
+/// How many recent documents the KPIs look at.
+const KPI_WINDOW: i64 = 10_000;
+
+impl Store {
+    /// One page of documents, newest first.
+    pub async fn console_documents(&self, f: &ConsoleFilter) -> Result<Vec<DocumentRow>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT d.id, d.partner, d.direction, d.set_id, d.reference, d.interchange_control, d.group_control, d.set_control, \
+             d.status, d.created_at, (SELECT o.state FROM outbox o WHERE o.interchange_id = d.interchange_id AND o.kind = 'ack' \
+             ORDER BY o.seq LIMIT 1) AS ack_delivery FROM documents d \
+             WHERE ($1 IS NULL OR d.partner = $1) AND ($2 IS NULL OR d.reference LIKE $2 ESCAPE '\\') \
+             AND ($3 IS NULL OR d.interchange_control = $3 OR d.group_control = $3 OR d.set_control = $3) \
+             AND ($4 IS NULL OR d.direction = $4) AND ($5 IS NULL OR d.status = $5) \
+             AND ($6 IS NULL OR d.created_at >= $6) AND ($7 IS NULL OR d.created_at < $7) \
+             ORDER BY d.created_at DESC, d.id LIMIT $8 OFFSET $9",
+        )
+        .bind(f.partner.clone())
+        .bind(f.reference_pattern())
+        .bind(f.control_number.clone())
+        .bind(f.direction.clone())
+        .bind(f.status.clone())
+        .bind(f.from)
+        .bind(f.until)
+        .bind(f.limit)
+        .bind(f.offset)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let direction: String = r.try_get("direction")?;
+                let status: String = r.try_get("status")?;
+                let delivery: Option<String> = r.try_get("ack_delivery")?;
+                Ok(DocumentRow {
+                    id: r.try_get("id")?,
+                    partner: r.try_get("partner")?,
+                    set_id: r.try_get("set_id")?,
+                    reference: r.try_get("reference")?,
+                    interchange_control: r.try_get("interchange_control")?,
+                    group_control: r.try_get("group_control")?,
+                    set_control: r.try_get("set_control")?,
+                    ack: ack_state(&direction, &status, delivery.as_deref()),
+                    created_at: r.try_get("created_at")?,
+                    direction,
+                    status,
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(Into::into)
+    }
+
+    /// One page of inbound interchanges, newest first. `reference` keeps those carrying such a document.
+    pub async fn console_interchanges(&self, f: &ConsoleFilter) -> Result<Vec<InterchangeRow>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT i.id, i.owner, i.sender, i.control_number, i.version, i.status, i.received_at, \
+             (SELECT o.state FROM outbox o WHERE o.interchange_id = i.id AND o.kind = 'ack' ORDER BY o.seq LIMIT 1) AS ack_delivery, \
+             (SELECT COUNT(*) FROM documents d WHERE d.interchange_id = i.id) AS documents FROM interchanges i \
+             WHERE ($1 IS NULL OR i.owner = $1) AND ($2 IS NULL OR EXISTS (SELECT 1 FROM documents d \
+             WHERE d.interchange_id = i.id AND d.reference LIKE $2 ESCAPE '\\')) \
+             AND ($3 IS NULL OR i.control_number = $3) AND ($4 IS NULL OR i.status = $4) \
+             AND ($5 IS NULL OR i.received_at >= $5) AND ($6 IS NULL OR i.received_at < $6) \
+             ORDER BY i.received_at DESC, i.id LIMIT $7 OFFSET $8",
+        )
+        .bind(f.partner.clone())
+        .bind(f.reference_pattern())
+        .bind(f.control_number.clone())
+        .bind(f.status.clone())
+        .bind(f.from)
+        .bind(f.until)
+        .bind(f.limit)
+        .bind(f.offset)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let delivery: Option<String> = r.try_get("ack_delivery")?;
+                Ok(InterchangeRow {
+                    id: r.try_get("id")?,
+                    owner: r.try_get("owner")?,
+                    sender: r.try_get("sender")?,
+                    control_number: r.try_get("control_number")?,
+                    version: r.try_get("version")?,
+                    status: r.try_get("status")?,
+                    ack: ack_state("inbound", "", delivery.as_deref()),
+                    documents: r.try_get("documents")?,
+                    received_at: r.try_get("received_at")?,
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(Into::into)
+    }
+
+    /// Delivery state of the acknowledgment sent for an interchange, if one was queued.
+    pub async fn ack_delivery(&self, interchange_id: &str) -> Result<Option<String>, StoreError> {
+        let row: Option<(String,)> =
+            sqlx::query_as("SELECT state FROM outbox WHERE interchange_id = $1 AND kind = 'ack' ORDER BY seq LIMIT 1")
+                .bind(interchange_id)
+                .fetch_optional(self.pool())
+                .await?;
+        Ok(row.map(|r| r.0))
+    }
+
+    /// Ids of the outbox messages that carried a document, oldest first.
+    pub async fn document_messages(&self, document_id: &str) -> Result<Vec<String>, StoreError> {
+        let rows: Vec<(String,)> = sqlx::query_as("SELECT id FROM outbox WHERE document_id = $1 ORDER BY seq")
+            .bind(document_id)
+            .fetch_all(self.pool())
+            .await?;
+        Ok(rows.into_iter().map(|r| r.0).collect())
+    }
+
+    /// Dead letters, most recent first, each with its last error and response body.
+    pub async fn dead_letters(&self, limit: i64) -> Result<Vec<DeadLetter>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT o.id, o.destination, o.kind, o.attempts, o.last_error, o.document_id, o.updated_at, \
+             (SELECT a.response FROM outbox_attempts a WHERE a.message_id = o.id ORDER BY a.seq DESC LIMIT 1) AS response \
+             FROM outbox o WHERE o.state = 'dead' ORDER BY o.updated_at DESC, o.seq DESC LIMIT $1",
+        )
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(DeadLetter {
+                    id: r.try_get("id")?,
+                    destination: r.try_get("destination")?,
+                    kind: r.try_get("kind")?,
+                    attempts: r.try_get("attempts")?,
+                    reason: r.try_get("last_error")?,
+                    response: r.try_get("response")?,
+                    document_id: r.try_get("document_id")?,
+                    updated_at: r.try_get("updated_at")?,
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(Into::into)
+    }
+
+    /// Documents created per UTC day and direction over the last `days` days (today included), oldest first.
+    pub async fn throughput(&self, days: i64) -> Result<Vec<DayCount>, StoreError> {
+        let today = now_ms() / 86_400_000;
+        let first = today - days.max(1) + 1;
+        let rows = sqlx::query(
+            "SELECT created_at / 86400000 AS day, direction, COUNT(*) AS n FROM documents WHERE created_at >= $1 \
+             GROUP BY created_at / 86400000, direction",
+        )
+        .bind(first * 86_400_000)
+        .fetch_all(self.pool())
+        .await?;
+        let mut out: Vec<DayCount> = (first..=today)
+            .map(|day| DayCount {
+                day,
+                inbound: 0,
+                outbound: 0,
+            })
+            .collect();
+        for r in &rows {
+            let (day, direction, n): (i64, String, i64) = (r.try_get("day")?, r.try_get("direction")?, r.try_get("n")?);
+            if let Some(slot) = out.get_mut((day - first) as usize) {
+                match direction.as_str() {
+                    "inbound" => slot.inbound += n,
+                    _ => slot.outbound += n,
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Labels by status and tracking subscriptions, per carrier.
+    pub async fn carrier_activity(&self) -> Result<Vec<CarrierActivity>, StoreError> {
+        let mut by: std::collections::BTreeMap<String, CarrierActivity> = Default::default();
+        let labels: Vec<(String, String, i64)> = sqlx::query_as("SELECT carrier, status, COUNT(*) FROM labels GROUP BY carrier, status")
+            .fetch_all(self.pool())
+            .await?;
+        for (carrier, status, n) in labels {
+            let a = by.entry(carrier.clone()).or_insert_with(|| CarrierActivity {
+                carrier,
+                ..Default::default()
+            });
+            match status.as_str() {
+                "purchased" => a.purchased += n,
+                "voided" => a.voided += n,
+                "failed" => a.failed += n,
+                _ => {}
+            }
+        }
+        let subs: Vec<(String, i64, Option<String>, i64)> = sqlx::query_as(
+            "SELECT carrier, active, last_status, COUNT(*) FROM tracking_subscriptions GROUP BY carrier, active, last_status",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        for (carrier, active, status, n) in subs {
+            let a = by.entry(carrier.clone()).or_insert_with(|| CarrierActivity {
+                carrier,
+                ..Default::default()
+            });
+            if active != 0 {
+                a.tracking_active += n;
+            }
+            if status.as_deref() == Some("delivered") {
+                a.tracking_delivered += n;
+            }
+        }
+        Ok(by.into_values().collect())
+    }
+
+    /// The flow KPIs over the most recent documents.
+    pub async fn kpis(&self) -> Result<Kpis, StoreError> {
+        // Purchase orders received: (partner, PO number) → (received at, promised delivery date).
+        let orders: Vec<(String, String, i64, String)> = sqlx::query_as(
+            "SELECT partner, reference, created_at, document FROM documents \
+             WHERE direction = 'inbound' AND set_id = '850' AND reference IS NOT NULL ORDER BY created_at DESC LIMIT $1",
+        )
+        .bind(KPI_WINDOW)
+        .fetch_all(self.pool())
+        .await?;
+        let mut received: HashMap<(String, String), (i64, Option<String>)> = HashMap::new();
+        for (partner, po, at, doc) in orders {
+            let promise = serde_json::from_str::<Value>(&doc)
+                .ok()
+                .and_then(|v| canonical(&v)["requested_delivery"].as_str().map(str::to_string));
+            // A resent PO keeps its first receipt time.
+            let e = received.entry((partner, po)).or_insert((at, promise.clone()));
+            if at < e.0 {
+                *e = (at, promise);
+            }
+        }
+
+        // Ship notices sent: when the first delivery succeeded, the POs they cover, their tracking number.
+        let notices: Vec<(String, String, Option<i64>)> = sqlx::query_as(
+            "SELECT d.partner, d.document, (SELECT MIN(e.at) FROM document_events e WHERE e.document_id = d.id \
+             AND e.event = 'delivered') AS sent_at FROM documents d WHERE d.direction = 'outbound' AND d.set_id = '856' \
+             ORDER BY d.created_at DESC LIMIT $1",
+        )
+        .bind(KPI_WINDOW)
+        .fetch_all(self.pool())
+        .await?;
+        let mut cycle: HashMap<String, Vec<i64>> = HashMap::new();
+        let mut promised_by_tracking: HashMap<String, Option<String>> = HashMap::new();
+        for (partner, doc, sent_at) in notices {
+            let Ok(v) = serde_json::from_str::<Value>(&doc) else { continue };
+            let v = canonical(&v);
+            let pos: Vec<&str> = v["orders"]
+                .as_array()
+                .map(|a| a.iter().filter_map(|o| o["po_number"].as_str()).collect())
+                .unwrap_or_default();
+            for po in &pos {
+                let Some((at, _)) = received.get(&(partner.clone(), (*po).to_string())) else {
+                    continue;
+                };
+                // Order-to-ship-notice cycle time: 850 received → 856 delivered to the partner.
+                if let Some(sent) = sent_at.filter(|s| s >= at) {
+                    cycle.entry(partner.clone()).or_default().push(sent - at);
+                }
+            }
+            if let Some(tn) = v["tracking_number"].as_str() {
+                // The earliest promise among the POs the shipment covers.
+                let promise = pos
+                    .iter()
+                    .filter_map(|po| received.get(&(partner.clone(), (*po).to_string())).and_then(|r| r.1.clone()))
+                    .min();
+                promised_by_tracking.insert(tn.to_string(), promise);
+            }
+        }
+
+        // Ack latency: an outbound document's first successful delivery → the partner's 997/999 about it.
+        let acked: Vec<(String, Option<i64>, Option<i64>)> = sqlx::query_as(
+            "SELECT d.partner, (SELECT MIN(e.at) FROM document_events e WHERE e.document_id = d.id AND e.event = 'delivered') AS sent, \
+             (SELECT MIN(e.at) FROM document_events e WHERE e.document_id = d.id \
+             AND e.event IN ('accepted', 'accepted_with_errors', 'rejected')) AS acked \
+             FROM documents d WHERE d.direction = 'outbound' AND d.status IN ('accepted', 'accepted_with_errors', 'rejected') \
+             ORDER BY d.created_at DESC LIMIT $1",
+        )
+        .bind(KPI_WINDOW)
+        .fetch_all(self.pool())
+        .await?;
+        let mut latency: HashMap<String, Vec<i64>> = HashMap::new();
+        for (partner, sent, acked) in acked {
+            if let (Some(s), Some(a)) = (sent, acked) {
+                latency.entry(partner).or_default().push((a - s).max(0));
+            }
+        }
+
+        // Partner rejection rate: transaction sets (acknowledgments themselves excluded) rejected
+        // by our validation (inbound) or by the partner's 997/999 (outbound), over all sets.
+        let counts: Vec<(String, String, i64, i64)> = sqlx::query_as(
+            "SELECT partner, direction, COUNT(*), SUM(CASE WHEN status = 'rejected' THEN 1 ELSE 0 END) FROM documents \
+             WHERE set_id NOT IN ('997', '999') GROUP BY partner, direction ORDER BY partner",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        let mut rejections: Vec<Rejections> = Vec::new();
+        for (partner, direction, total, rejected) in counts {
+            if rejections.last().is_none_or(|r| r.partner != partner) {
+                rejections.push(Rejections {
+                    partner,
+                    ..Default::default()
+                });
+            }
+            if let Some(r) = rejections.last_mut() {
+                if direction == "inbound" {
+                    (r.inbound, r.inbound_rejected) = (total, rejected);
+                } else {
+                    (r.outbound, r.outbound_rejected) = (total, rejected);
+                }
+            }
+        }
+
+        // On-time delivery: shipments tracked to `delivered`, the delivery date against the
+        // requested delivery date (850 DTM*002) of the POs in the ship notice with that tracking number.
+        let delivered: Vec<(String, String, Option<String>)> =
+            sqlx::query_as("SELECT carrier, tracking_number, last_event_at FROM tracking_subscriptions WHERE last_status = 'delivered'")
+                .fetch_all(self.pool())
+                .await?;
+        let mut on_time: std::collections::BTreeMap<String, OnTime> = Default::default();
+        for (carrier, number, at) in delivered {
+            let o = on_time.entry(carrier.clone()).or_insert_with(|| OnTime {
+                carrier,
+                ..Default::default()
+            });
+            let day = at.as_deref().and_then(|a| a.get(..10));
+            match (day, promised_by_tracking.get(&number).cloned().flatten()) {
+                (Some(day), Some(promise)) if day <= promise.as_str() => o.on_time += 1,
+                (Some(_), Some(_)) => o.late += 1,
+                _ => o.no_promise += 1,
+            }
+        }
+
+        Ok(Kpis {
+            cycle_time: durations(cycle),
+            ack_latency: durations(latency),
+            rejections,
+            on_time: on_time.into_values().collect(),
+        })
+    }
+}
