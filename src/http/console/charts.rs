@@ -4,7 +4,9 @@
 
 use super::html::Html;
 
-const WIDTH: f64 = 640.0;
+/// Bar charts sit in half-width cards, line charts across the page.
+const BAR_WIDTH: f64 = 640.0;
+const LINE_WIDTH: f64 = 1280.0;
 const HEIGHT: f64 = 240.0;
 const LEFT: f64 = 64.0;
 const RIGHT: f64 = 16.0;
@@ -25,30 +27,38 @@ fn n(v: f64) -> String {
     format!("{v:.1}")
 }
 
-/// A "nice" axis maximum (1, 2 or 5 times a power of ten) at or above `max`.
-fn nice_max(max: f64) -> f64 {
-    if max <= 0.0 || !max.is_finite() {
-        return 1.0;
-    }
-    let p = 10f64.powf(max.log10().floor());
-    [1.0, 2.0, 5.0, 10.0].iter().map(|m| m * p).find(|v| *v >= max).unwrap_or(10.0 * p)
+/// The y axis: a round tick step (1, 2, 2.5 or 5 times a power of ten, at
+/// least `min_step`) and the top, a whole number of steps at or above `max`.
+fn scale(max: f64, min_step: f64) -> (f64, u32) {
+    let max = if max.is_finite() && max > 0.0 { max } else { 1.0 };
+    let rough = max / 4.0;
+    let p = 10f64.powf(rough.log10().floor());
+    let step = [1.0, 2.0, 2.5, 5.0, 10.0]
+        .iter()
+        .map(|m| m * p)
+        .find(|v| *v >= rough)
+        .unwrap_or(10.0 * p)
+        .max(min_step);
+    let ticks = (max / step).ceil().max(1.0) as u32;
+    (step, ticks)
 }
 
 /// Frame, y ticks and legend shared by both kinds; returns the y scale maximum.
-fn frame(svg: &mut Html, title: &str, series: &[Series], fmt: &dyn Fn(f64) -> String) -> f64 {
+fn frame(svg: &mut Html, width: f64, title: &str, series: &[Series], min_step: f64, fmt: &dyn Fn(f64) -> String) -> f64 {
     let max = series.iter().flat_map(|s| s.values.iter().copied()).fold(0.0, f64::max);
-    let top = nice_max(max);
+    let (step, ticks) = scale(max, min_step);
+    let top = step * f64::from(ticks);
     svg.elem("title", &[], title);
     let bottom = HEIGHT - BOTTOM;
-    for i in 0..=4 {
-        let v = top * f64::from(i) / 4.0;
-        let y = bottom - (bottom - TOP) * f64::from(i) / 4.0;
+    for i in 0..=ticks {
+        let v = step * f64::from(i);
+        let y = bottom - (bottom - TOP) * f64::from(i) / f64::from(ticks);
         svg.void(
             "line",
             &[
                 ("class", "gridline"),
                 ("x1", &n(LEFT)),
-                ("x2", &n(WIDTH - RIGHT)),
+                ("x2", &n(width - RIGHT)),
                 ("y1", &n(y)),
                 ("y2", &n(y)),
             ],
@@ -74,7 +84,7 @@ fn frame(svg: &mut Html, title: &str, series: &[Series], fmt: &dyn Fn(f64) -> St
         &[
             ("class", "axis"),
             ("x1", &n(LEFT)),
-            ("x2", &n(WIDTH - RIGHT)),
+            ("x2", &n(width - RIGHT)),
             ("y1", &n(bottom)),
             ("y2", &n(bottom)),
         ],
@@ -93,12 +103,12 @@ fn frame(svg: &mut Html, title: &str, series: &[Series], fmt: &dyn Fn(f64) -> St
     top
 }
 
-fn open_svg(svg: &mut Html, title: &str) {
+fn open_svg(svg: &mut Html, width: f64, title: &str) {
     svg.open(
         "svg",
         &[
             ("class", "chart"),
-            ("viewBox", &format!("0 0 {WIDTH} {HEIGHT}")),
+            ("viewBox", &format!("0 0 {width} {HEIGHT}")),
             ("role", "img"),
             ("aria-label", title),
             ("xmlns", "http://www.w3.org/2000/svg"),
@@ -125,16 +135,18 @@ fn empty(title: &str) -> Html {
     h
 }
 
-/// Grouped bars: one group per label, one bar per series. `fmt` formats axis values.
-pub fn bars(title: &str, labels: &[String], series: &[Series], fmt: &dyn Fn(f64) -> String) -> Html {
+/// Grouped bars: one group per label, one bar per series. `fmt` formats
+/// values; `min_step` keeps the axis from fractional ticks on counts.
+pub fn bars(title: &str, labels: &[String], series: &[Series], min_step: f64, fmt: &dyn Fn(f64) -> String) -> Html {
     if labels.is_empty() {
         return empty(title);
     }
     let mut svg = Html::new();
-    open_svg(&mut svg, title);
-    let top = frame(&mut svg, title, series, fmt);
+    let width = BAR_WIDTH;
+    open_svg(&mut svg, width, title);
+    let top = frame(&mut svg, width, title, series, min_step, fmt);
     let bottom = HEIGHT - BOTTOM;
-    let slot = (WIDTH - LEFT - RIGHT) / labels.len() as f64;
+    let slot = (width - LEFT - RIGHT) / labels.len() as f64;
     let bar = (slot * 0.7 / series.len().max(1) as f64).min(48.0);
     for (i, label) in labels.iter().enumerate() {
         let group_x = LEFT + slot * i as f64 + (slot - bar * series.len() as f64) / 2.0;
@@ -171,15 +183,16 @@ pub fn bars(title: &str, labels: &[String], series: &[Series], fmt: &dyn Fn(f64)
 }
 
 /// Lines with a point per label. Labels are thinned to about eight on the x axis.
-pub fn lines(title: &str, labels: &[String], series: &[Series], fmt: &dyn Fn(f64) -> String) -> Html {
+pub fn lines(title: &str, labels: &[String], series: &[Series], min_step: f64, fmt: &dyn Fn(f64) -> String) -> Html {
     if labels.is_empty() {
         return empty(title);
     }
     let mut svg = Html::new();
-    open_svg(&mut svg, title);
-    let top = frame(&mut svg, title, series, fmt);
+    let width = LINE_WIDTH;
+    open_svg(&mut svg, width, title);
+    let top = frame(&mut svg, width, title, series, min_step, fmt);
     let bottom = HEIGHT - BOTTOM;
-    let step = (WIDTH - LEFT - RIGHT - 20.0) / (labels.len().max(2) - 1) as f64;
+    let step = (width - LEFT - RIGHT - 20.0) / (labels.len().max(2) - 1) as f64;
     let at = |i: usize, v: f64| (LEFT + 10.0 + step * i as f64, bottom - (bottom - TOP) * v / top);
     for (j, s) in series.iter().enumerate() {
         let points: Vec<String> = s
@@ -203,7 +216,7 @@ pub fn lines(title: &str, labels: &[String], series: &[Series], fmt: &dyn Fn(f64
                 .close("circle");
         }
     }
-    let every = labels.len().div_ceil(8);
+    let every = labels.len().div_ceil(16);
     for (i, label) in labels.iter().enumerate().filter(|(i, _)| i % every == 0) {
         x_label(&mut svg, at(i, 0.0).0, label);
     }
@@ -216,11 +229,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn axis_maximum_is_round() {
-        assert_eq!(nice_max(0.0), 1.0);
-        assert_eq!(nice_max(7.0), 10.0);
-        assert_eq!(nice_max(12.0), 20.0);
-        assert_eq!(nice_max(0.34), 0.5);
+    fn axis_steps_are_round() {
+        assert_eq!(scale(0.0, 1.0), (1.0, 1));
+        assert_eq!(scale(4.0, 1.0), (1.0, 4));
+        assert_eq!(scale(5.0, 1.0), (2.0, 3));
+        assert_eq!(scale(1.0, 1.0), (1.0, 1), "counts never get fractional ticks");
+        assert_eq!(scale(0.25, 0.0), (0.1, 3));
+        assert_eq!(scale(87.0, 0.0), (25.0, 4));
     }
 
     #[test]
@@ -232,6 +247,7 @@ mod tests {
                 name: "rate",
                 values: vec![0.5, 0.25],
             }],
+            0.0,
             &|v| format!("{:.0}%", v * 100.0),
         )
         .into_string();

@@ -123,6 +123,8 @@ pub fn duration(ms: f64) -> String {
     let ms = ms.max(0.0);
     if ms < 1000.0 {
         format!("{ms:.0} ms")
+    } else if ms < 10_000.0 {
+        format!("{:.1} s", ms / 1000.0)
     } else if ms < 60_000.0 {
         format!("{:.0} s", ms / 1000.0)
     } else if ms < 3_600_000.0 {
@@ -202,6 +204,7 @@ mod tests {
     #[test]
     fn durations_pick_a_unit() {
         assert_eq!(duration(850.0), "850 ms");
+        assert_eq!(duration(2_500.0), "2.5 s");
         assert_eq!(duration(42_000.0), "42 s");
         assert_eq!(duration(210_000.0), "3.5 min");
         assert_eq!(duration(7_560_000.0), "2.1 h");

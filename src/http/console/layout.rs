@@ -50,6 +50,6 @@ pub fn page(status: StatusCode, title: &str, session: Option<&Session>, active: 
         .insert_header(("content-security-policy", CSP))
         .insert_header(("x-content-type-options", "nosniff"))
         .insert_header(("x-frame-options", "DENY"))
-        .insert_header(("referrer-policy", "no-referrer"))
+        .insert_header(("referrer-policy", "same-origin"))
         .body(h.into_string())
 }

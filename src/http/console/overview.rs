@@ -36,7 +36,7 @@ fn duration_chart(b: &mut Html, title: &str, id: &'static str, stats: &[Duration
             values: stats.iter().map(|s| s.max_ms as f64).collect(),
         },
     ];
-    b.append(bars(title, &labels, &series, &duration));
+    b.append(bars(title, &labels, &series, 0.0, &duration));
     if !stats.is_empty() {
         b.raw("<table>").head_row(&["Partner", "Samples", "Mean", "Longest"]).raw("<tbody>");
         for s in stats {
@@ -75,7 +75,7 @@ pub async fn overview(gw: web::Data<Gateway>, session: Session) -> Result<HttpRe
             values: days.iter().map(|d| d.outbound as f64).collect(),
         },
     ];
-    b.append(lines("Documents per day", &labels, &series, &count)).close("section");
+    b.append(lines("Documents per day", &labels, &series, 1.0, &count)).close("section");
 
     duration_chart(
         &mut b,
@@ -97,7 +97,7 @@ pub async fn overview(gw: web::Data<Gateway>, session: Session) -> Result<HttpRe
         name: "rejected",
         values: kpis.rejections.iter().map(|r| r.rate()).collect(),
     }];
-    b.append(bars("Partner rejection rate", &labels, &series, &percent));
+    b.append(bars("Partner rejection rate", &labels, &series, 0.0, &percent));
     if !kpis.rejections.is_empty() {
         b.raw("<table>")
             .head_row(&["Partner", "In: rejected / sets", "Out: rejected / sets", "Rate"])
@@ -132,7 +132,7 @@ pub async fn overview(gw: web::Data<Gateway>, session: Session) -> Result<HttpRe
             })
             .collect(),
     }];
-    b.append(bars("On-time delivery", &labels, &series, &percent));
+    b.append(bars("On-time delivery", &labels, &series, 0.0, &percent));
     if !kpis.on_time.is_empty() {
         b.raw("<table>")
             .head_row(&["Carrier", "On time", "Late", "No promise known"])

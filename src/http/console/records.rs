@@ -157,7 +157,7 @@ pub async fn document(gw: web::Data<Gateway>, session: Session, id: web::Path<St
             .text(&format!(" · {}", m.id))
             .close("p");
         b.raw("<table class=\"attempts\">")
-            .head_row(&["#", "Started", "ms", "Outcome", "HTTP", "Error"])
+            .head_row(&["#", "Started", "ms", "Outcome", "HTTP", "Error", "Response"])
             .raw("<tbody>");
         for a in attempts {
             b.row(&[
@@ -167,6 +167,7 @@ pub async fn document(gw: web::Data<Gateway>, session: Session, id: web::Path<St
                 &a.outcome,
                 &a.status.map(|s| s.to_string()).unwrap_or_default(),
                 a.error.as_deref().unwrap_or(""),
+                &a.response.as_deref().unwrap_or("").chars().take(300).collect::<String>(),
             ]);
         }
         b.raw("</tbody></table>");
