@@ -1,8 +1,9 @@
 //! The console in a real browser: headless Chromium driven by chromedriver
 //! over the W3C WebDriver protocol (plain HTTP with reqwest), against a
 //! running gateway with seeded data. Logs in, reads the documents table,
-//! opens a document, replays a dead letter and saves a screenshot
-//! (`$TRADELANE_SCREENSHOT_DIR`, else `$CARGO_TARGET_DIR`, else `target/`).
+//! opens a document, replays a dead letter and saves screenshots, `console.png`
+//! (the overview) and one per page visited, in `$TRADELANE_SCREENSHOT_DIR`, else
+//! `$CARGO_TARGET_DIR`, else `target/`.
 //!
 //! Without chromedriver and Chromium the test is skipped, unless
 //! `TRADELANE_BROWSER_TESTS=1` (CI sets it), where their absence fails.
@@ -277,6 +278,7 @@ async fn console_in_headless_chromium() {
 
     // The documents table: every document, newest first, with PO numbers and statuses.
     browser.goto(&format!("{base}/console/documents")).await;
+    browser.screenshot("console-documents.png").await;
     let refs = browser.texts("#documents td.reference").await;
     assert_eq!(refs.len(), 5, "{refs:?}");
     for po in ["4500012345", "4500000002", "4500000003", "SH-20240312-0042"] {
@@ -318,6 +320,7 @@ async fn console_in_headless_chromium() {
     let dead = browser.texts("#dead tbody tr").await;
     assert_eq!(dead.len(), 1);
     assert!(dead[0].contains(&dead_id) && dead[0].contains("HTTP 400") && dead[0].contains("unknown ship-to 0012"));
+    browser.screenshot("console-outbox.png").await;
     browser.click(&browser.one("#dead button.replay").await).await;
     browser.wait_url(|u| u.contains("replayed=")).await;
     assert!(browser.text(&browser.one("#notice").await).await.contains(&dead_id));

@@ -29,6 +29,9 @@ pub enum ConsoleError {
     /// Storage failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// Anything else that failed on our side.
+    #[error("{0}")]
+    Internal(String),
 }
 
 impl From<ApiError> for ConsoleError {
@@ -39,6 +42,7 @@ impl From<ApiError> for ConsoleError {
             ApiError::Conflict(m) | ApiError::Flow(FlowError::Conflict(m)) => ConsoleError::Conflict(m),
             ApiError::BadRequest(m) => ConsoleError::BadRequest(m),
             ApiError::Flow(FlowError::Store(s)) => ConsoleError::Store(s),
+            other if other.status_code().is_server_error() => ConsoleError::Internal(other.to_string()),
             other => ConsoleError::BadRequest(other.to_string()),
         }
     }
@@ -52,7 +56,7 @@ impl ResponseError for ConsoleError {
             ConsoleError::NotFound => StatusCode::NOT_FOUND,
             ConsoleError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ConsoleError::Conflict(_) => StatusCode::CONFLICT,
-            ConsoleError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            ConsoleError::Store(_) | ConsoleError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
