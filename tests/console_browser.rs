@@ -270,6 +270,7 @@ async fn console_in_headless_chromium() {
     // Unauthenticated: sent to the login page; log in with the admin key.
     browser.goto(&format!("{base}/console/documents")).await;
     browser.wait_url(|u| u.ends_with("/console/login")).await;
+    browser.screenshot("console-login.png").await;
     let key = browser.one("#key").await;
     browser.type_into(&key, &app.admin_key).await;
     browser.click(&browser.one("#login").await).await;
@@ -328,6 +329,18 @@ async fn console_in_headless_chromium() {
     assert_eq!(m["attempts"].as_array().unwrap().len(), 2);
     browser.goto(&format!("{base}/console/outbox")).await;
     assert!(browser.texts("p.empty").await.contains(&"No dead letters.".to_string()));
+
+    // Interchanges: the three orders and the partner's 997, each with its validation and ack state.
+    browser.goto(&format!("{base}/console/interchanges")).await;
+    let rows = browser.texts("#interchanges tbody tr").await;
+    assert_eq!(rows.len(), 4, "{rows:?}");
+    assert!(rows[0].contains("000000950") && rows[0].contains("accepted"), "{rows:?}");
+    assert!(rows[3].contains("000000901") && rows[3].contains("ack delivered"), "{rows:?}");
+    browser.goto(&format!("{base}/console/carriers")).await;
+    assert!(browser
+        .texts("p.empty")
+        .await
+        .contains(&"No labels or tracking subscriptions yet.".to_string()));
 
     // The overview with its charts, saved as the screenshot.
     browser.goto(&format!("{base}/console")).await;

@@ -216,6 +216,8 @@ pub struct Kpis {
 pub fn ack_state(direction: &str, status: &str, ack_delivery: Option<&str>) -> String {
     if direction == "inbound" {
         return match ack_delivery {
+            // Acknowledgments themselves are not acknowledged.
+            None if status == "processed" => "n/a".into(),
             Some(state) => format!("ack {state}"),
             None => "no ack".into(),
         };
@@ -333,7 +335,7 @@ impl Store {
                     control_number: r.try_get("control_number")?,
                     version: r.try_get("version")?,
                     status: r.try_get("status")?,
-                    ack: ack_state("inbound", "", delivery.as_deref()),
+                    ack: ack_state("inbound", "received", delivery.as_deref()),
                     documents: r.try_get("documents")?,
                     received_at: r.try_get("received_at")?,
                 })
