@@ -253,15 +253,23 @@ async fn partner_content_is_escaped_everywhere(db: Db) {
     assert_eq!(r.status(), 202);
     let receipt: Value = r.json().await.unwrap();
     let doc = receipt["interchanges"][0]["documents"][0]["id"].as_str().unwrap().to_string();
+    let ich = receipt["interchanges"][0]["id"].as_str().unwrap().to_string();
     let console = login(&app).await;
     let escaped = "&lt;img src=x onerror=a()";
-    for path in ["/console/documents".to_string(), format!("/console/documents/{doc}")] {
+    for path in [
+        "/console/documents".to_string(),
+        format!("/console/documents/{doc}"),
+        format!("/console/interchanges/{ich}"),
+    ] {
         let page = console.page(&path).await;
         assert!(page.contains(escaped), "{path}: {page}");
         assert!(!page.contains("<img"), "{path} lets partner markup through");
     }
     let list = console.page("/console/documents").await;
     assert_eq!(references(&list), vec![escaped.to_string()]);
+    let detail = console.page(&format!("/console/interchanges/{ich}")).await;
+    assert_eq!(references(&detail), vec![escaped.to_string()], "the interchange lists its set");
+    assert!(detail.contains("<pre id=\"ack\">ISA*"), "the 997 sent back is shown");
     // A search value is echoed back escaped too.
     let page = console.page("/console/documents?reference=%22%3E%3Cscript%3E").await;
     assert!(page.contains("value=\"&quot;&gt;&lt;script&gt;\"") && !page.contains("\"><script>"));
@@ -314,6 +322,7 @@ async fn search_filters_documents_and_interchanges(db: Db) {
     let page = console.page("/console/interchanges?partner=acme-parts").await;
     assert_eq!(page.matches("<tr><td>").count(), 3);
     assert_eq!(console.get("/console/documents/doc_nope").await.0, StatusCode::NOT_FOUND);
+    assert_eq!(console.get("/console/interchanges/ich_nope").await.0, StatusCode::NOT_FOUND);
     app.stop().await;
 }
 

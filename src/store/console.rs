@@ -19,6 +19,8 @@ pub struct ConsoleFilter {
     pub direction: Option<String>,
     /// Status.
     pub status: Option<String>,
+    /// Documents of one inbound interchange.
+    pub interchange: Option<String>,
     /// Created at or after (ms).
     pub from: Option<i64>,
     /// Created before (ms).
@@ -158,7 +160,7 @@ impl Store {
              AND ($3 IS NULL OR d.interchange_control = $3 OR d.group_control = $3 OR d.set_control = $3) \
              AND ($4 IS NULL OR d.direction = $4) AND ($5 IS NULL OR d.status = $5) \
              AND ($6 IS NULL OR d.created_at >= $6) AND ($7 IS NULL OR d.created_at < $7) \
-             ORDER BY d.created_at DESC, d.id LIMIT $8 OFFSET $9",
+             AND ($10 IS NULL OR d.interchange_id = $10) ORDER BY d.created_at DESC, d.id LIMIT $8 OFFSET $9",
         )
         .bind(f.partner.clone())
         .bind(f.reference_pattern())
@@ -169,6 +171,7 @@ impl Store {
         .bind(f.until)
         .bind(f.limit)
         .bind(f.offset)
+        .bind(f.interchange.clone())
         .fetch_all(self.pool())
         .await?;
         rows.iter()

@@ -45,6 +45,7 @@ pub fn scope() -> actix_web::Scope {
         .route("/documents", web::get().to(records::documents))
         .route("/documents/{id}", web::get().to(records::document))
         .route("/interchanges", web::get().to(records::interchanges))
+        .route("/interchanges/{id}", web::get().to(records::interchange))
         .route("/outbox", web::get().to(operations::outbox))
         .route("/outbox/{id}/replay", web::post().to(operations::replay))
         .route("/carriers", web::get().to(operations::carriers))

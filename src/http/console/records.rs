@@ -44,7 +44,7 @@ pub async fn documents(gw: web::Data<Gateway>, session: Session, q: web::Query<S
             .open("td", &[("class", "reference")])
             .elem(
                 "a",
-                &[("href", &format!("/console/documents/{}", d.id))],
+                &[("href", &format!("/console/documents/{}", encode(&d.id)))],
                 d.reference.as_deref().unwrap_or("(none)"),
             )
             .close("td")
@@ -72,17 +72,13 @@ pub async fn interchanges(gw: web::Data<Gateway>, session: Session, q: web::Quer
         .head_row(&["Received (UTC)", "Partner", "Sender", "ISA13", "Version", "Sets", "Status", "Ack"])
         .raw("<tbody>");
     for i in &rows {
-        let docs = format!(
-            "/console/documents?partner={}&control_number={}",
-            encode(&i.owner),
-            encode(&i.control_number)
-        );
+        let detail = format!("/console/interchanges/{}", encode(&i.id));
         b.raw("<tr>")
             .elem("td", &[], &datetime(i.received_at))
             .elem("td", &[], &i.owner)
             .elem("td", &[("class", "mono")], &i.sender)
             .open("td", &[("class", "mono")])
-            .elem("a", &[("href", &docs)], &i.control_number)
+            .elem("a", &[("href", &detail)], &i.control_number)
             .close("td")
             .elem("td", &[], &i.version)
             .elem("td", &[("class", "num")], &i.documents.to_string())
@@ -96,6 +92,64 @@ pub async fn interchanges(gw: web::Data<Gateway>, session: Session, q: web::Quer
     }
     b.append(q.pager("/console/interchanges", has_next));
     Ok(page(StatusCode::OK, "Interchanges", Some(&session), "interchanges", b))
+}
+
+/// `GET /console/interchanges/{id}`: the raw interchange, its validation report, the ack sent and its sets.
+pub async fn interchange(gw: web::Data<Gateway>, session: Session, id: web::Path<String>) -> Result<HttpResponse, ConsoleError> {
+    let i = gw.store.interchange(&id).await?.ok_or(ConsoleError::NotFound)?;
+    let ack_delivery = gw.store.ack_delivery(&i.id).await?;
+    let docs = gw
+        .store
+        .console_documents(&crate::store::ConsoleFilter {
+            interchange: Some(i.id.clone()),
+            limit: 1000,
+            ..Default::default()
+        })
+        .await?;
+    let mut b = Html::new();
+    let title = format!("Interchange {} from {}", i.control_number, i.owner);
+    b.elem("h1", &[], &title).raw("<dl class=\"facts\">");
+    let ack = crate::store::ack_state("inbound", "received", ack_delivery.as_deref());
+    for (k, v) in [
+        ("Id", i.id.as_str()),
+        ("Sender", i.sender.as_str()),
+        ("Version", i.version.as_str()),
+        ("Status", i.status.as_str()),
+        ("Ack state", ack.as_str()),
+        ("Received", &datetime(i.received_at)),
+    ] {
+        b.elem("dt", &[], k).elem("dd", &[], v);
+    }
+    b.raw("</dl><div class=\"panes\"><section><h2>Raw X12</h2>");
+    b.elem("pre", &[("id", "x12")], &i.raw);
+    b.raw("</section><section><h2>Validation report</h2>");
+    b.elem(
+        "pre",
+        &[("id", "report")],
+        &serde_json::to_string_pretty(&i.report).unwrap_or_default(),
+    );
+    b.raw("</section><section><h2>Acknowledgment sent</h2>");
+    b.elem("pre", &[("id", "ack")], i.ack.as_deref().unwrap_or("(none)"));
+    b.raw("</section></div><h2>Transaction sets</h2><table id=\"documents\">")
+        .head_row(&["Set", "Reference", "ST02", "Status", "Ack"])
+        .raw("<tbody>");
+    for d in &docs {
+        b.raw("<tr>")
+            .elem("td", &[], &d.set_id)
+            .open("td", &[("class", "reference")])
+            .elem(
+                "a",
+                &[("href", &format!("/console/documents/{}", encode(&d.id)))],
+                d.reference.as_deref().unwrap_or("(none)"),
+            )
+            .close("td")
+            .elem("td", &[("class", "mono")], d.set_control.as_deref().unwrap_or("–"))
+            .elem("td", &[("class", &format!("status {}", d.status))], &d.status)
+            .elem("td", &[], &d.ack)
+            .raw("</tr>");
+    }
+    b.raw("</tbody></table>");
+    Ok(page(StatusCode::OK, &title, Some(&session), "interchanges", b))
 }
 
 /// `GET /console/documents/{id}`.

@@ -47,6 +47,7 @@ impl Search {
             control_number: given(&self.control_number),
             direction,
             status: given(&self.status),
+            interchange: None,
             from: day("from", &self.from)?.map(|d| d * 86_400_000),
             // The end date is inclusive.
             until: day("to", &self.to)?.map(|d| (d + 1) * 86_400_000),
