@@ -87,8 +87,13 @@ impl Browser {
             "browserName": "chrome",
             "goog:chromeOptions": {
                 "binary": chromium,
+                // Headless, and no traffic beyond loopback: no background services, no name resolution.
                 "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                          "--window-size=1400,1000", "--no-first-run", "--no-default-browser-check",
+                         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                         "--disable-extensions", "--disable-default-apps", "--no-pings", "--disable-domain-reliability",
+                         "--disable-features=OptimizationHints,MediaRouter,Translate",
+                         "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
                          format!("--user-data-dir={}", browser._profile.path().display())]
             }
         }}});
