@@ -53,6 +53,16 @@ impl Metrics {
         }
     }
 
+    /// The current values of counter `name`, by rendered label set.
+    pub fn counter(&self, name: &str) -> Vec<(String, u64)> {
+        let Ok(m) = self.inner.lock() else { return Vec::new() };
+        m.counters
+            .iter()
+            .filter(|((n, _), _)| *n == name)
+            .map(|((_, labels), v)| (labels.clone(), *v))
+            .collect()
+    }
+
     /// The text exposition, followed by `gauges` (name, labels, value).
     pub fn render(&self, gauges: &[(&str, String, f64)]) -> String {
         let mut out = String::new();

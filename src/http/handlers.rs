@@ -285,8 +285,9 @@ pub async fn get_message(gw: Gw, caller: Caller, id: web::Path<String>) -> Resul
     Ok(HttpResponse::Ok().json(json!({ "message": message, "attempts": attempts })))
 }
 
-async fn transition(gw: Gw, caller: Caller, id: &str, replay: bool) -> Result<HttpResponse, ApiError> {
-    caller.require(Scope::Admin)?;
+/// Replays (or cancels) a message and wakes its destination: the one code path
+/// behind the admin API and the console's Replay button.
+pub(super) async fn replay_or_cancel(gw: &Gateway, id: &str, replay: bool) -> Result<MessageSummary, ApiError> {
     let t = if replay {
         gw.store.replay(id).await?
     } else {
@@ -298,7 +299,7 @@ async fn transition(gw: Gw, caller: Caller, id: &str, replay: bool) -> Result<Ht
             if let Some(o) = &gw.outbox {
                 o.notify(&message.destination);
             }
-            Ok(HttpResponse::Ok().json(message))
+            Ok(message)
         }
         Transition::NotFound => Err(ApiError::NotFound),
         Transition::Conflict => Err(ApiError::Conflict(if replay {
@@ -307,6 +308,11 @@ async fn transition(gw: Gw, caller: Caller, id: &str, replay: bool) -> Result<Ht
             "only pending messages can be cancelled".into()
         })),
     }
+}
+
+async fn transition(gw: Gw, caller: Caller, id: &str, replay: bool) -> Result<HttpResponse, ApiError> {
+    caller.require(Scope::Admin)?;
+    Ok(HttpResponse::Ok().json(replay_or_cancel(&gw, id, replay).await?))
 }
 
 /// Replay a dead or cancelled message.

@@ -8,6 +8,7 @@
 //! bypasses [`Routes`] is invisible to the route-coverage test.
 
 mod auth;
+pub mod console;
 pub mod error;
 mod handlers;
 pub mod openapi;
@@ -101,6 +102,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         table: Vec::new(),
     });
     cfg.app_data(web::QueryConfig::default().error_handler(|e, _| error::ApiError::BadRequest(format!("query string: {e}")).into()))
+        // The operator console is HTML for people, not part of the API description.
+        .service(console::scope())
         .default_service(web::to(handlers::not_found));
 }
 

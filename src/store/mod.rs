@@ -5,11 +5,14 @@
 //! differ (DDL types, the outbox claim) ask [`Dialect`]. Times are Unix
 //! milliseconds in `BIGINT` columns, ids are random hex strings.
 
+mod console;
 mod control;
 mod documents;
 mod keys;
+mod kpi;
 mod migrate;
 mod outbox;
+mod sessions;
 mod shipping;
 
 use std::str::FromStr;
@@ -20,10 +23,13 @@ use rand::RngCore;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{Any, AnyPool, Connection, Executor, Transaction};
 
+pub use console::*;
 pub use control::allocate;
 pub use documents::*;
 pub use keys::{ApiKey, IssuedKey, Scope};
+pub use kpi::*;
 pub use outbox::*;
+pub use sessions::{ConsoleSession, SESSION_TTL_MS};
 pub use shipping::{LabelRecord, Subscription};
 
 /// Errors of the store layer.
