@@ -2,6 +2,7 @@
 //! authenticate, call a flow or the store, and map errors in `error`.
 
 mod auth;
+mod dealers;
 pub mod error;
 mod handlers;
 
@@ -38,7 +39,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route("/labels/{id}", web::get().to(handlers::get_label))
                 .route("/labels/{id}/void", web::post().to(handlers::void_label))
                 .route("/tracking/subscriptions", web::post().to(handlers::subscribe))
-                .route("/tracking/{carrier}/{number}", web::get().to(handlers::track)),
+                .route("/tracking/{carrier}/{number}", web::get().to(handlers::track))
+                .route("/dealers/{dealer}/replenishment", web::post().to(dealers::replenish))
+                .route("/dealers/{dealer}/orders", web::get().to(dealers::list_orders))
+                .route("/dealers/{dealer}/orders/{id}", web::get().to(dealers::get_order)),
         )
         .default_service(web::to(handlers::not_found));
 }
