@@ -166,15 +166,16 @@ fn load_replenishment(mappings: &std::path::Path, partners: &Partners, config: &
         }
     }
     for o in oems.iter() {
-        let dest = o.destination().clone();
+        let mut dest = o.destination().clone();
         if dest.auth.as_ref().is_some_and(|a| !crate::outbox::Authorizer::new(a).has_secret()) {
             tracing::warn!(oem = %o.id, "OEM credentials are not configured: orders will wait in the outbox");
         }
-        anyhow::ensure!(
-            (dest.timeout_ms as i64) < config.outbox.lease_ms,
-            "oem {}: timeout_ms must be shorter than outbox.lease_ms",
-            o.id
-        );
+        // A delivery must end before its lease does (a token fetch may precede it).
+        let cap = (config.outbox.lease_ms.max(2) / 2) as u64;
+        if dest.timeout_ms > cap {
+            tracing::warn!(oem = %o.id, timeout_ms = cap, "OEM timeout shortened to half the outbox lease");
+            dest.timeout_ms = cap;
+        }
         config.destinations.entry(o.destination_name()).or_insert(dest);
     }
     Ok((Arc::new(dealers), Arc::new(supersessions), Arc::new(oems)))
