@@ -419,7 +419,8 @@ impl Gateway {
 
 /// Reads what delivered dealer orders got back: an 850 handed to the
 /// partner's destination is `sent`; an OEM's answer gives its order id and
-/// status through the OEM's response mapping.
+/// status through the OEM's response mapping; a dead letter makes the order
+/// `delivery_failed` and tells the dealer.
 pub struct DealerDeliveries {
     store: Store,
     dealers: Arc<Dealers>,
@@ -438,7 +439,7 @@ impl DealerDeliveries {
         }
     }
 
-    async fn apply(&self, message: &Claimed, response: &str) -> Result<(), FlowError> {
+    async fn apply(&self, message: &Claimed, delivered: bool, response: &str) -> Result<(), FlowError> {
         if !matches!(message.kind.as_str(), "oem_order" | "document") {
             return Ok(());
         }
@@ -448,6 +449,29 @@ impl DealerDeliveries {
             return Ok(());
         };
         let mut woken = None;
+        if !delivered {
+            // Dead letter: the supplier refused the order or never took it; an operator may replay it.
+            let detail: String = response.chars().take(500).collect();
+            store::update_dealer_order(
+                &mut tx,
+                &order.id,
+                Some("delivery_failed"),
+                None,
+                None,
+                "delivery_failed",
+                Some(&detail),
+            )
+            .await?;
+            order.status = "delivery_failed".into();
+            if let Some(policy) = self.dealers.get(&order.dealer) {
+                woken = enqueue_status(&mut tx, policy, &order, "delivery_failed", json!({"response": detail})).await?;
+            }
+            tx.commit().await?;
+            if let (Some(lane), Some(o)) = (woken, self.outbox.upgrade()) {
+                o.notify(&lane);
+            }
+            return Ok(());
+        }
         match (order.route.as_str(), self.oems.get(&order.supplier)) {
             ("oem", Some(oem)) => {
                 let reply = oem.reply(response);
@@ -476,7 +500,7 @@ impl DealerDeliveries {
                     }
                 }
             }
-            _ if order.status == "submitted" => {
+            _ if matches!(order.status.as_str(), "submitted" | "delivery_failed") => {
                 store::update_dealer_order(&mut tx, &order.id, Some("sent"), None, None, "sent", Some(&message.destination)).await?;
             }
             _ => {}
@@ -490,9 +514,9 @@ impl DealerDeliveries {
 }
 
 impl DeliveryObserver for DealerDeliveries {
-    fn delivered<'a>(&'a self, message: &'a Claimed, response: &'a str) -> futures_util::future::BoxFuture<'a, ()> {
+    fn finished<'a>(&'a self, message: &'a Claimed, delivered: bool, response: &'a str) -> futures_util::future::BoxFuture<'a, ()> {
         Box::pin(async move {
-            if let Err(e) = self.apply(message, response).await {
+            if let Err(e) = self.apply(message, delivered, response).await {
                 tracing::error!(message = %message.id, error = %e, "could not apply a dealer order's delivery");
             }
         })

@@ -47,12 +47,13 @@ struct Lane {
     auth: Option<Authorizer>,
 }
 
-/// Told about every delivered message, after its outcome is recorded (for
-/// example to read an order id from the response). At least once: a crash
-/// between the record and the call loses the call, a replay repeats it.
+/// Told about every delivered or dead message, after its outcome is recorded
+/// (for example to read an order id from the response). A crash between the
+/// record and the call loses the call; a replay calls again.
 pub trait DeliveryObserver: Send + Sync {
-    /// `message` was delivered; `response` is the destination's answer (truncated).
-    fn delivered<'a>(&'a self, message: &'a Claimed, response: &'a str) -> futures_util::future::BoxFuture<'a, ()>;
+    /// `message` was delivered (`delivered`) or is dead; `response` is the
+    /// destination's last answer (truncated) or the network error.
+    fn finished<'a>(&'a self, message: &'a Claimed, delivered: bool, response: &'a str) -> futures_util::future::BoxFuture<'a, ()>;
 }
 
 /// The delivery engine.
@@ -323,8 +324,12 @@ impl Outbox {
         match self.store.finish(&message, &finish, &attempt).await {
             Ok(true) => {
                 tracing::info!(message = %message.id, destination = %lane.name, attempt = message.attempts, outcome, "delivery");
-                if let (Finish::Delivered, Some(o), Response::Http { body, .. }) = (&finish, self.observer.get(), &response) {
-                    o.delivered(&message, body).await;
+                if let (Finish::Delivered | Finish::Dead, Some(o)) = (&finish, self.observer.get()) {
+                    let text = match &response {
+                        Response::Http { body, .. } => body,
+                        Response::Failed(e) => e,
+                    };
+                    o.finished(&message, matches!(finish, Finish::Delivered), text).await;
                 }
             }
             Ok(false) => tracing::warn!(message = %message.id, "lease lost: another worker owns the message now"),

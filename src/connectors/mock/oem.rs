@@ -32,6 +32,7 @@ fn routes(cfg: &mut web::ServiceConfig) {
 
 fn fault_body(status: u16) -> (&'static str, String) {
     let (error, message) = match status {
+        400 => ("invalid_request", "The order was rejected by validation."),
         401 => ("invalid_token", "The access token is invalid or has expired."),
         429 => ("rate_limited", "Too many requests; retry later."),
         _ => ("service_unavailable", "The order service is temporarily unavailable."),
