@@ -84,7 +84,7 @@ async fn create_order(state: web::Data<MockState>, req: HttpRequest, body: web::
         return validation(&state, "$", "The body is not JSON.");
     };
     for field in ["dealerCode", "purchaseOrderNumber", "orderDate"] {
-        if !order[field].as_str().is_some_and(|s| !s.is_empty()) {
+        if order[field].as_str().is_none_or(str::is_empty) {
             return validation(&state, field, &format!("{field} is required."));
         }
     }
@@ -92,10 +92,10 @@ async fn create_order(state: web::Data<MockState>, req: HttpRequest, body: web::
         return validation(&state, "orderLines", "At least one order line is required.");
     };
     for (i, l) in lines.iter().enumerate() {
-        if !l["partNumber"].as_str().is_some_and(|s| !s.is_empty()) {
+        if l["partNumber"].as_str().is_none_or(str::is_empty) {
             return validation(&state, &format!("orderLines[{i}].partNumber"), "partNumber is required.");
         }
-        if !l["quantity"].as_i64().is_some_and(|q| q > 0) {
+        if l["quantity"].as_i64().is_none_or(|q| q <= 0) {
             return validation(&state, &format!("orderLines[{i}].quantity"), "quantity must be a positive integer.");
         }
     }
