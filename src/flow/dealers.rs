@@ -440,7 +440,8 @@ impl DealerDeliveries {
     }
 
     async fn apply(&self, message: &Claimed, delivered: bool, response: &str) -> Result<(), FlowError> {
-        if !matches!(message.kind.as_str(), "oem_order" | "document") {
+        // Most delivered documents are not dealer orders: ask before taking the writer's turn.
+        if !matches!(message.kind.as_str(), "oem_order" | "document") || !self.store.carries_dealer_order(&message.id).await? {
             return Ok(());
         }
         let mut tx = self.store.begin_write().await?;

@@ -225,6 +225,15 @@ impl Store {
         Ok(Some(o))
     }
 
+    /// True when outbox message `message_id` carries a dealer order (a read, no write turn).
+    pub async fn carries_dealer_order(&self, message_id: &str) -> Result<bool, StoreError> {
+        let row: Option<(String,)> = sqlx::query_as("SELECT id FROM dealer_orders WHERE message_id = $1")
+            .bind(message_id)
+            .fetch_optional(self.pool())
+            .await?;
+        Ok(row.is_some())
+    }
+
     /// The order a dealer created with an idempotency key.
     pub async fn dealer_order_by_key(&self, dealer: &str, key: &str) -> Result<Option<DealerOrder>, StoreError> {
         let sql = format!("SELECT {COLUMNS} FROM dealer_orders WHERE dealer = $1 AND idempotency_key = $2");

@@ -19,6 +19,7 @@ CREATE TABLE dealer_orders (
 );
 CREATE INDEX dealer_orders_dealer ON dealer_orders (dealer, created_at);
 CREATE INDEX dealer_orders_supplier ON dealer_orders (supplier, po_number);
+CREATE INDEX dealer_orders_message ON dealer_orders (message_id);
 
 CREATE TABLE dealer_order_events (
     seq {pk},
