@@ -274,6 +274,22 @@ async fn supplier_855_and_856_reach_the_dealer_signed(db: Db) {
     );
     let listed = d.app.get_json("/v1/dealers/lakeside-motors/orders", &d.lakeside_key).await;
     assert_eq!(listed["orders"][0]["status"], "shipped");
+    // A late acknowledgment is recorded but does not take the order back from shipped.
+    assert_eq!(
+        d.app.post("/v1/x12", &d.app.acme_key, x12_855(903, "LKM000001")).await.status(),
+        202
+    );
+    let o = d
+        .app
+        .get_json(&format!("/v1/dealers/lakeside-motors/orders/{id}"), &d.lakeside_key)
+        .await;
+    assert_eq!(o["status"], "shipped");
+    assert_eq!(o["history"].as_array().unwrap().last().unwrap()["event"], "acknowledged");
+    // An 855 naming a PO this supplier never got changes nothing.
+    assert_eq!(
+        d.app.post("/v1/x12", &d.app.acme_key, x12_855(904, "LKM999999")).await.status(),
+        202
+    );
     d.app.stop().await;
 }
 

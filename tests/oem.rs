@@ -211,7 +211,70 @@ async fn oem_validation_error_is_dead_lettered_and_the_dealer_told(db: Db) {
     o.app.stop().await;
 }
 
+/// An OEM that takes an API key header instead of OAuth, answering with an empty 200.
+async fn api_key_oem_gets_its_header_and_the_order_is_sent(db: Db) {
+    let api = Mock::start().await;
+    let base = api.url.trim_end_matches("/hook").to_string();
+    let keystone = shipped("oem/northstar.toml")
+        .replace("id = \"northstar\"", "id = \"keystone\"")
+        .replace("https://api.northstar-parts.example", &base)
+        .replace(
+            "kind = \"oauth_client_credentials\"",
+            "kind = \"api_key\"\nheader = \"x-api-key\"\nvalue = \"ks-live-7f3a\"",
+        )
+        .replace("token_url = \"/oauth2/token\"\n", "")
+        .replace("client_id = \"tradelane-gateway\"\n", "")
+        .replace("client_secret_env = \"TRADELANE_NORTHSTAR_CLIENT_SECRET\"\n", "")
+        .replace("scope = \"dealer-orders:write\"\n", "");
+    let dealer = shipped("dealers/harbor-city-auto.toml").replace("oem = \"northstar\"", "oem = \"keystone\"");
+    let mut setup = Setup::new(db);
+    setup.mapping_files = vec![
+        ("oem/keystone.toml".into(), keystone),
+        ("dealers/harbor-city-auto.toml".into(), dealer),
+    ];
+    let app = spawn(setup).await;
+    let key = app
+        .store
+        .create_key("harbor-city-auto", &[Scope::Replenishment])
+        .await
+        .unwrap()
+        .token;
+    let r = app
+        .post_json(
+            "/v1/dealers/harbor-city-auto/replenishment",
+            &key,
+            "run-1",
+            &json!({"lines": [{"part": "FL-500S", "quantity": 10}]}),
+        )
+        .await;
+    assert_eq!(r.status(), 202);
+    let placed: Value = r.json().await.unwrap();
+    let got = api.wait_for(1, Duration::from_secs(15)).await;
+    assert_eq!(got[0].path, "/dealer-orders/v2/orders");
+    assert_eq!(got[0].header("x-api-key"), "ks-live-7f3a");
+    assert_eq!(got[0].header("authorization"), "");
+    assert_eq!(got[0].json()["purchaseOrderNumber"], "HCA000001");
+    // No order id or status in the answer: the order is sent, not acknowledged.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let v = app
+            .get_json(
+                &format!("/v1/dealers/harbor-city-auto/orders/{}", placed["id"].as_str().unwrap()),
+                &key,
+            )
+            .await;
+        if v["status"] == "sent" {
+            assert_eq!(v["supplier_order_id"], Value::Null);
+            break;
+        }
+        assert!(Instant::now() < deadline, "order never became sent: {v:#}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    app.stop().await;
+}
+
 on_both_databases!(
+    api_key_oem_gets_its_header_and_the_order_is_sent,
     oem_validation_error_is_dead_lettered_and_the_dealer_told,
     order_reaches_the_oem_mapped_with_a_bearer_token,
     expired_token_is_refreshed_and_throttling_is_retried,

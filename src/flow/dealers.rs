@@ -353,8 +353,12 @@ impl Gateway {
             .map(|l| json!({"line_number": l.line_number, "status": l.status, "quantity": l.quantity, "uom": l.uom, "part": l.vendor_part_number, "date": l.date}))
             .collect();
         let detail = format!("855 {} from {supplier}", ack.ack_type);
-        store::update_dealer_order(tx, &order.id, Some(status), None, None, status, Some(&detail)).await?;
-        order.status = status.into();
+        // A late acknowledgment does not take a shipped order back.
+        let new_status = (order.status != "shipped").then_some(status);
+        store::update_dealer_order(tx, &order.id, new_status, None, None, status, Some(&detail)).await?;
+        if let Some(s) = new_status {
+            order.status = s.into();
+        }
         let payload = json!({"ack_type": ack.ack_type, "lines": lines});
         woken.extend(enqueue_status(tx, policy, &order, status, payload).await?);
         Ok(())

@@ -147,6 +147,25 @@ mod tests {
     use super::*;
 
     #[test]
+    fn destinations_declare_credentials_in_the_configuration() {
+        let d: crate::config::DestinationConfig = toml::from_str(
+            r#"
+            url = "https://api.example/orders"
+            auth = { kind = "oauth_client_credentials", token_url = "https://auth.example/token", client_id = "gw", client_secret = "s3cret" }
+            "#,
+        )
+        .unwrap();
+        let auth = d.auth.unwrap();
+        assert!(!format!("{auth:?}").contains("s3cret"));
+        let a = Authorizer::new(&auth);
+        assert!(a.has_secret() && a.refreshes());
+        let k: crate::config::DestinationConfig =
+            toml::from_str("url = \"https://x.example\"\nauth = { kind = \"api_key\", header = \"x-api-key\", value = \"k\" }").unwrap();
+        assert_eq!(format!("{:?}", k.auth.unwrap()), "ApiKey { header: \"x-api-key\", .. }");
+        assert!(toml::from_str::<crate::config::DestinationConfig>("url = \"u\"\nauth = { kind = \"basic\" }").is_err());
+    }
+
+    #[test]
     fn form_values_are_percent_encoded() {
         assert_eq!(form_encode("orders:write parts.read"), "orders%3Awrite+parts.read");
     }
