@@ -2,6 +2,7 @@
 //! (validate, translate, acknowledge, store, queue) and send documents
 //! (validate, number, render, store, queue). Each runs in one transaction.
 
+mod dealer_status;
 mod dealers;
 mod inbound;
 mod outbound;
@@ -16,7 +17,8 @@ use crate::outbox::Outbox;
 use crate::store::{Store, StoreError};
 use crate::x12::schema::Registry;
 
-pub use dealers::{DealerDeliveries, Replenished};
+pub use dealer_status::DealerDeliveries;
+pub use dealers::Replenished;
 pub use inbound::Receipt;
 pub use outbound::{OutboundKind, Sent};
 

@@ -5,7 +5,7 @@
 use serde::Serialize;
 use sqlx::{Any, Row, Transaction};
 
-use super::{now_ms, Store, StoreError};
+use super::{now_ms, Dialect, Store, StoreError};
 
 /// A dealer order to insert.
 #[derive(Debug, Clone)]
@@ -163,16 +163,36 @@ pub async fn dealer_order_event(tx: &mut Transaction<'_, Any>, id: &str, event: 
     Ok(())
 }
 
-/// The order with `po_number` sent to `supplier`, read for update inside `tx`.
-pub async fn dealer_order_by_po(tx: &mut Transaction<'_, Any>, supplier: &str, po_number: &str) -> Result<Option<DealerOrder>, StoreError> {
-    let sql = format!("SELECT {COLUMNS} FROM dealer_orders WHERE supplier = $1 AND po_number = $2");
+/// Row lock for a read-modify-write (SQLite's write transaction already excludes other writers).
+fn for_update(dialect: Dialect) -> &'static str {
+    match dialect {
+        Dialect::Postgres => " FOR UPDATE",
+        Dialect::Sqlite => "",
+    }
+}
+
+/// The order with `po_number` sent to `supplier`, locked for update inside `tx`.
+pub async fn dealer_order_by_po(
+    tx: &mut Transaction<'_, Any>,
+    dialect: Dialect,
+    supplier: &str,
+    po_number: &str,
+) -> Result<Option<DealerOrder>, StoreError> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM dealer_orders WHERE supplier = $1 AND po_number = $2{}",
+        for_update(dialect)
+    );
     let row = sqlx::query(&sql).bind(supplier).bind(po_number).fetch_optional(&mut **tx).await?;
     row.as_ref().map(order).transpose().map_err(Into::into)
 }
 
-/// The order carried by outbox message `message_id`.
-pub async fn dealer_order_by_message(tx: &mut Transaction<'_, Any>, message_id: &str) -> Result<Option<DealerOrder>, StoreError> {
-    let sql = format!("SELECT {COLUMNS} FROM dealer_orders WHERE message_id = $1");
+/// The order carried by outbox message `message_id`, locked for update inside `tx`.
+pub async fn dealer_order_by_message(
+    tx: &mut Transaction<'_, Any>,
+    dialect: Dialect,
+    message_id: &str,
+) -> Result<Option<DealerOrder>, StoreError> {
+    let sql = format!("SELECT {COLUMNS} FROM dealer_orders WHERE message_id = $1{}", for_update(dialect));
     let row = sqlx::query(&sql).bind(message_id).fetch_optional(&mut **tx).await?;
     row.as_ref().map(order).transpose().map_err(Into::into)
 }
