@@ -157,6 +157,9 @@ fn load_replenishment(mappings: &std::path::Path, partners: &Partners, config: &
         match &d.route {
             Route::X12 { partner } => {
                 partners.get(partner).with_context(|| format!("dealer {}: route.partner", d.id))?;
+                if !config.partners.contains_key(partner) {
+                    tracing::warn!(dealer = %d.id, %partner, "no destination for the partner: 850s are stored but not sent");
+                }
             }
             Route::Oem { oem } if oems.get(oem).is_none() => anyhow::bail!("dealer {}: route.oem names unknown OEM {oem:?}", d.id),
             Route::Oem { .. } => {}
