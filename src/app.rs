@@ -54,14 +54,17 @@ impl Application {
             .context("opening the database")?;
         let metrics = Arc::new(Metrics::default());
         let carriers = Arc::new(crate::connectors::carriers::Carriers::new(&config.carriers).map_err(anyhow::Error::msg)?);
+        let mut deliveries = None;
         let outbox = if config.outbox.enabled {
             let outbox = Outbox::new(store.clone(), &config, metrics.clone())?;
-            outbox.observe(Arc::new(crate::flow::DealerDeliveries::new(
+            let observer = Arc::new(crate::flow::DealerDeliveries::new(
                 store.clone(),
                 dealers.clone(),
                 oems.clone(),
                 &outbox,
-            )));
+            ));
+            outbox.observe(observer.clone());
+            deliveries = Some(observer);
             Some(outbox)
         } else {
             None
@@ -98,6 +101,16 @@ impl Application {
         let mut background = Vec::new();
         if let Some(o) = outbox {
             background.push(tokio::spawn(o.run(stop_rx.clone())));
+        }
+        if let Some(d) = deliveries {
+            // Deliveries finished by a process that stopped before applying them to their dealer orders.
+            background.push(tokio::spawn(async move {
+                match d.recover().await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(orders = n, "dealer order deliveries applied after a restart"),
+                    Err(e) => tracing::error!(error = %e, "dealer order recovery failed"),
+                }
+            }));
         }
         background.push(tokio::spawn(overdue_sweeper(store, overdue_every, stop_rx.clone())));
         background.push(tokio::spawn(tracking_poller(gateway.clone(), stop_rx)));

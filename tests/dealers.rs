@@ -424,7 +424,89 @@ async fn dealers_see_only_their_own_orders(db: Db) {
     d.app.stop().await;
 }
 
+async fn deliveries_missed_by_a_stopped_process_are_applied_on_recovery(db: Db) {
+    use std::sync::Arc;
+    use tradelane::store::{self, Attempt, Finish, NewDealerOrder, NewMessage, Store};
+    // An OEM order whose message a process delivered and recorded, then stopped before applying the answer.
+    let dir = tempfile::tempdir().unwrap();
+    let url = match db {
+        Db::Sqlite => format!("sqlite:{}", dir.path().join("recover.db").display()),
+        Db::Postgres => support::pg_schema().await,
+    };
+    let st = Store::connect(&url, 4).await.unwrap();
+    let mut tx = st.begin_write().await.unwrap();
+    let message = store::enqueue(
+        &mut tx,
+        &NewMessage {
+            owner: "harbor-city-auto",
+            destination: "oem-northstar",
+            kind: "oem_order",
+            document_id: None,
+            interchange_id: None,
+            ordering_key: Some("harbor-city-auto"),
+            content_type: "application/json",
+            body: b"{}",
+            url: None,
+            secret: None,
+        },
+    )
+    .await
+    .unwrap();
+    let order = NewDealerOrder {
+        id: "dor_recover",
+        dealer: "harbor-city-auto",
+        po_number: "HCA000001",
+        route: "oem",
+        supplier: "northstar",
+        status: "submitted",
+        reference: None,
+        lines: "[]",
+        document_id: None,
+        message_id: Some(&message),
+        idempotency_key: "run-1",
+        request_hash: "h",
+    };
+    assert!(store::insert_dealer_order(&mut tx, &order).await.unwrap());
+    tx.commit().await.unwrap();
+    let claimed = st.claim("oem-northstar", 1, 60_000, false).await.unwrap();
+    let attempt = Attempt {
+        attempt: 1,
+        outcome: "delivered".into(),
+        status: Some(201),
+        response: Some(r#"{"orderId": "NS-00000042", "status": "ACCEPTED"}"#.into()),
+        ..Attempt::default()
+    };
+    assert!(st.finish(&claimed[0], &Finish::Delivered, &attempt).await.unwrap());
+
+    let mappings = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("mappings");
+    let dealers = tradelane::replenishment::Dealers::load(&mappings.join("dealers"), |_| Some(SECRET.into())).unwrap();
+    let oems = tradelane::connectors::oem::Oems::load(&mappings.join("oem")).unwrap();
+    let config = tradelane::config::Config::default();
+    let outbox = tradelane::outbox::Outbox::new(st.clone(), &config, Arc::default()).unwrap();
+    let deliveries = tradelane::flow::DealerDeliveries::new(st.clone(), Arc::new(dealers), Arc::new(oems), &outbox);
+    assert_eq!(deliveries.recover().await.unwrap(), 1);
+    let o = st.dealer_order("dor_recover").await.unwrap().unwrap();
+    assert_eq!(
+        (o.status.as_str(), o.supplier_order_id.as_deref()),
+        ("acknowledged", Some("NS-00000042"))
+    );
+    let events: Vec<&str> = o.history.iter().map(|e| e.event.as_str()).collect();
+    assert_eq!(events, vec!["created", "acknowledged"]);
+    let hooks = st
+        .list_messages(&tradelane::store::MessageFilter {
+            destination: Some("webhooks".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!((hooks.len(), hooks[0].kind.as_str()), (1, "dealer_status"));
+    // Applied once: nothing left for the next start.
+    assert_eq!(deliveries.recover().await.unwrap(), 0);
+    st.close().await;
+}
+
 on_both_databases!(
+    deliveries_missed_by_a_stopped_process_are_applied_on_recovery,
     replenishment_sends_an_850_with_superseded_parts_resolved,
     supplier_855_and_856_reach_the_dealer_signed,
     bad_requests_answer_problem_json_naming_the_field,

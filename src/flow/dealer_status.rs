@@ -187,13 +187,27 @@ impl DealerDeliveries {
         }
     }
 
-    async fn apply(&self, message: &Claimed, delivered: bool, response: &str) -> Result<(), FlowError> {
+    /// Applies deliveries whose observer call was lost (the process stopped
+    /// between recording the outcome and applying it): orders still
+    /// `submitted` whose message is delivered or dead. Returns how many.
+    ///
+    /// # Errors
+    /// Storage errors.
+    pub async fn recover(&self) -> Result<usize, FlowError> {
+        let pending = self.store.unapplied_dealer_deliveries().await?;
+        for d in &pending {
+            self.apply(&d.message_id, &d.kind, &d.destination, d.delivered, &d.response).await?;
+        }
+        Ok(pending.len())
+    }
+
+    async fn apply(&self, message_id: &str, kind: &str, destination: &str, delivered: bool, response: &str) -> Result<(), FlowError> {
         // Most delivered documents are not dealer orders: ask before taking the writer's turn.
-        if !matches!(message.kind.as_str(), "oem_order" | "document") || !self.store.carries_dealer_order(&message.id).await? {
+        if !matches!(kind, "oem_order" | "document") || !self.store.carries_dealer_order(message_id).await? {
             return Ok(());
         }
         let mut tx = self.store.begin_write().await?;
-        let Some(mut order) = store::dealer_order_by_message(&mut tx, self.store.dialect(), &message.id).await? else {
+        let Some(mut order) = store::dealer_order_by_message(&mut tx, self.store.dialect(), message_id).await? else {
             tx.rollback().await?;
             return Ok(());
         };
@@ -250,7 +264,7 @@ impl DealerDeliveries {
                 }
             }
             _ if matches!(order.status.as_str(), "submitted" | "delivery_failed") => {
-                store::update_dealer_order(&mut tx, &order.id, Some("sent"), None, None, "sent", Some(&message.destination)).await?;
+                store::update_dealer_order(&mut tx, &order.id, Some("sent"), None, None, "sent", Some(destination)).await?;
             }
             _ => {}
         }
@@ -265,7 +279,10 @@ impl DealerDeliveries {
 impl DeliveryObserver for DealerDeliveries {
     fn finished<'a>(&'a self, message: &'a Claimed, delivered: bool, response: &'a str) -> futures_util::future::BoxFuture<'a, ()> {
         Box::pin(async move {
-            if let Err(e) = self.apply(message, delivered, response).await {
+            if let Err(e) = self
+                .apply(&message.id, &message.kind, &message.destination, delivered, response)
+                .await
+            {
                 tracing::error!(message = %message.id, error = %e, "could not apply a dealer order's delivery");
             }
         })

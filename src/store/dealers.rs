@@ -92,6 +92,21 @@ impl DealerOrder {
     }
 }
 
+/// A finished delivery of a dealer order that was not applied to it.
+#[derive(Debug, Clone)]
+pub struct UnappliedDelivery {
+    /// Outbox message.
+    pub message_id: String,
+    /// Its kind.
+    pub kind: String,
+    /// Its destination.
+    pub destination: String,
+    /// Delivered (else dead).
+    pub delivered: bool,
+    /// The last answer or error.
+    pub response: String,
+}
+
 const COLUMNS: &str = "id, dealer, po_number, route, supplier, status, reference, lines, shipments, supplier_order_id, \
      document_id, message_id, created_at, updated_at, request_hash";
 
@@ -252,6 +267,32 @@ impl Store {
             .fetch_optional(self.pool())
             .await?;
         Ok(row.is_some())
+    }
+
+    /// Orders still `submitted` whose message was delivered or is dead, with the last answer.
+    pub async fn unapplied_dealer_deliveries(&self) -> Result<Vec<UnappliedDelivery>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT m.id, m.kind, m.destination, m.state, \
+             (SELECT COALESCE(a.response, a.error, '') FROM outbox_attempts a WHERE a.message_id = m.id ORDER BY a.seq DESC LIMIT 1) AS response \
+             FROM dealer_orders o JOIN outbox m ON m.id = o.message_id \
+             WHERE o.status = 'submitted' AND m.state IN ('delivered', 'dead') ORDER BY o.created_at",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let state: String = r.try_get("state")?;
+                let response: Option<String> = r.try_get("response")?;
+                Ok(UnappliedDelivery {
+                    message_id: r.try_get("id")?,
+                    kind: r.try_get("kind")?,
+                    destination: r.try_get("destination")?,
+                    delivered: state == "delivered",
+                    response: response.unwrap_or_default(),
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(Into::into)
     }
 
     /// The order a dealer created with an idempotency key.
