@@ -11,10 +11,12 @@ use anyhow::Context;
 use tokio::sync::watch;
 
 use crate::config::Config;
+use crate::connectors::oem::Oems;
 use crate::flow::Gateway;
 use crate::mapping::Partners;
 use crate::metrics::Metrics;
 use crate::outbox::Outbox;
+use crate::replenishment::{Dealers, Route, Supersessions};
 use crate::store::Store;
 use crate::x12::schema::Registry;
 
@@ -39,20 +41,31 @@ pub fn default_mappings() -> PathBuf {
 
 impl Application {
     /// Connects the store (applying migrations), loads mappings, binds the listener and starts the outbox.
-    pub async fn build(config: Config) -> anyhow::Result<Self> {
+    pub async fn build(mut config: Config) -> anyhow::Result<Self> {
         let mappings = config.mappings.clone().unwrap_or_else(default_mappings);
         let registry = Arc::new(Registry::load(&mappings.join("x12")).context("loading X12 schemas")?);
         let partners = Arc::new(Partners::load(&mappings.join("partners")).context("loading partner profiles")?);
         for id in config.partners.keys() {
             partners.get(id).with_context(|| format!("partners.{id} in the configuration"))?;
         }
+        let (dealers, supersessions, oems) = load_replenishment(&mappings, &partners, &mut config)?;
         let store = Store::connect(&config.database_url, config.database_connections)
             .await
             .context("opening the database")?;
         let metrics = Arc::new(Metrics::default());
         let carriers = Arc::new(crate::connectors::carriers::Carriers::new(&config.carriers).map_err(anyhow::Error::msg)?);
+        let mut deliveries = None;
         let outbox = if config.outbox.enabled {
-            Some(Outbox::new(store.clone(), &config, metrics.clone())?)
+            let outbox = Outbox::new(store.clone(), &config, metrics.clone())?;
+            let observer = Arc::new(crate::flow::DealerDeliveries::new(
+                store.clone(),
+                dealers.clone(),
+                oems.clone(),
+                &outbox,
+            ));
+            outbox.observe(observer.clone());
+            deliveries = Some(observer);
+            Some(outbox)
         } else {
             None
         };
@@ -66,6 +79,9 @@ impl Application {
             partners,
             config,
             carriers,
+            dealers,
+            supersessions,
+            oems,
             outbox: outbox.clone(),
             metrics,
         });
@@ -85,6 +101,16 @@ impl Application {
         let mut background = Vec::new();
         if let Some(o) = outbox {
             background.push(tokio::spawn(o.run(stop_rx.clone())));
+        }
+        if let Some(d) = deliveries {
+            // Deliveries finished by a process that stopped before applying them to their dealer orders.
+            background.push(tokio::spawn(async move {
+                match d.recover().await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(orders = n, "dealer order deliveries applied after a restart"),
+                    Err(e) => tracing::error!(error = %e, "dealer order recovery failed"),
+                }
+            }));
         }
         background.push(tokio::spawn(overdue_sweeper(store, overdue_every, stop_rx.clone())));
         background.push(tokio::spawn(tracking_poller(gateway.clone(), stop_rx)));
@@ -127,6 +153,48 @@ impl Application {
         self.gateway.store.close().await;
         Ok(())
     }
+}
+
+type Replenishment = (Arc<Dealers>, Arc<Supersessions>, Arc<Oems>);
+
+/// Loads dealer policies, supersessions and OEM connectors, checks that each
+/// dealer's route exists, and adds each OEM's outbox destination.
+fn load_replenishment(mappings: &std::path::Path, partners: &Partners, config: &mut Config) -> anyhow::Result<Replenishment> {
+    let dealers = Dealers::load(&mappings.join("dealers"), |k| std::env::var(k).ok()).context("loading dealer policies")?;
+    let supersessions = Supersessions::load(&mappings.join("parts/supersessions.csv")).context("loading supersessions")?;
+    for chain in supersessions.loops() {
+        tracing::warn!(chain = %chain.join(" -> "), "supersession loop: orders for these parts are refused");
+    }
+    let oems = Oems::load(&mappings.join("oem")).context("loading OEM connectors")?;
+    for d in dealers.iter() {
+        match &d.route {
+            Route::X12 { partner } => {
+                partners.get(partner).with_context(|| format!("dealer {}: route.partner", d.id))?;
+                if !config.partners.contains_key(partner) {
+                    tracing::warn!(dealer = %d.id, %partner, "no destination for the partner: 850s are stored but not sent");
+                }
+            }
+            Route::Oem { oem } if oems.get(oem).is_none() => anyhow::bail!("dealer {}: route.oem names unknown OEM {oem:?}", d.id),
+            Route::Oem { .. } => {}
+        }
+        if let Some(why) = &d.webhook_off {
+            tracing::warn!(dealer = %d.id, reason = %why, "dealer status webhooks are off");
+        }
+    }
+    for o in oems.iter() {
+        let mut dest = o.destination().clone();
+        if dest.auth.as_ref().is_some_and(|a| !crate::outbox::Authorizer::new(a).has_secret()) {
+            tracing::warn!(oem = %o.id, "OEM credentials are not configured: orders will wait in the outbox");
+        }
+        // A delivery must end before its lease does (a token fetch may precede it).
+        let cap = (config.outbox.lease_ms.max(2) / 2) as u64;
+        if dest.timeout_ms > cap {
+            tracing::warn!(oem = %o.id, timeout_ms = cap, "OEM timeout shortened to half the outbox lease");
+            dest.timeout_ms = cap;
+        }
+        config.destinations.entry(o.destination_name()).or_insert(dest);
+    }
+    Ok((Arc::new(dealers), Arc::new(supersessions), Arc::new(oems)))
 }
 
 async fn wait_for_signal() {

@@ -170,6 +170,58 @@ pub struct DestinationConfig {
     /// Override of `outbox.max_attempts`.
     #[serde(default)]
     pub max_attempts: Option<i64>,
+    /// Credentials the destination wants on every request.
+    #[serde(default)]
+    pub auth: Option<DestinationAuth>,
+}
+
+/// How a destination authenticates requests. Secrets come from the named
+/// environment variable (`*_env`) or, for development, inline.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum DestinationAuth {
+    /// OAuth 2.0 client credentials: a bearer token from `token_url`, cached
+    /// until it expires and fetched again after a 401.
+    OauthClientCredentials {
+        /// Token endpoint.
+        token_url: String,
+        /// Client id.
+        client_id: String,
+        /// Client secret (prefer `client_secret_env`).
+        #[serde(default)]
+        client_secret: Option<String>,
+        /// Environment variable holding the client secret.
+        #[serde(default)]
+        client_secret_env: Option<String>,
+        /// Requested scope.
+        #[serde(default)]
+        scope: Option<String>,
+    },
+    /// A fixed key in a header.
+    ApiKey {
+        /// Header name.
+        header: String,
+        /// Key (prefer `value_env`).
+        #[serde(default)]
+        value: Option<String>,
+        /// Environment variable holding the key.
+        #[serde(default)]
+        value_env: Option<String>,
+    },
+}
+
+impl std::fmt::Debug for DestinationAuth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Secrets are never printed.
+        match self {
+            DestinationAuth::OauthClientCredentials { token_url, client_id, .. } => f
+                .debug_struct("OauthClientCredentials")
+                .field("token_url", token_url)
+                .field("client_id", client_id)
+                .finish_non_exhaustive(),
+            DestinationAuth::ApiKey { header, .. } => f.debug_struct("ApiKey").field("header", header).finish_non_exhaustive(),
+        }
+    }
 }
 
 fn default_concurrency() -> usize {

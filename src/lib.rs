@@ -8,6 +8,7 @@
 //! * [`outbox`]: delivery with leases, retries, backoff, rate limits and dead letters;
 //! * [`store`]: SQLite / PostgreSQL persistence;
 //! * [`mapping`]: X12 ⇄ canonical model, driven by partner profiles from `mappings/`;
+//! * [`replenishment`]: dealer policies, supersessions and the order they call for (pure);
 //! * [`model`]: canonical business documents (purchase order, ship notice, invoice, acks);
 //! * [`x12`]: the X12 engine (tokenizer, envelopes, schemas, validation, acks, writer);
 //!   it knows nothing of the rest of the crate.
@@ -22,5 +23,6 @@ pub mod mapping;
 pub mod metrics;
 pub mod model;
 pub mod outbox;
+pub mod replenishment;
 pub mod store;
 pub mod x12;

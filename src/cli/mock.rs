@@ -1,4 +1,5 @@
-//! `tradelane mock-carriers`: the five mock carriers on local ports, for demos and manual tests.
+//! `tradelane mock-carriers`: the five mock carriers and the mock Northstar OEM
+//! on local ports, for demos and manual tests.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -11,7 +12,7 @@ use crate::connectors::mock;
 /// Options of `mock-carriers`.
 #[derive(Debug, Args)]
 pub struct MockArgs {
-    /// First port; the carriers take this one and the next four (ups, fedex, usps, dhl, canadapost).
+    /// First port; the carriers take this one and the next four (ups, fedex, usps, dhl, canadapost), the OEM the one after.
     #[arg(long, default_value_t = 9101)]
     port: u16,
     /// Delay before every answer (ms).
@@ -31,6 +32,7 @@ pub fn run(args: MockArgs) -> anyhow::Result<ExitCode> {
         } else {
             PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/carriers")
         };
+        let fixtures_dir = fixtures.clone();
         let running = mock::start_all(fixtures, args.port, 2)?;
         for m in &running {
             m.state.set_latency(Duration::from_millis(args.latency_ms));
@@ -41,6 +43,16 @@ pub fn run(args: MockArgs) -> anyhow::Result<ExitCode> {
                 mock::credentials(m.carrier)
             );
         }
+        let oem_fixtures = fixtures_dir.join("../oem");
+        let oem_port = if args.port == 0 { 0 } else { args.port + 5 };
+        let oem = mock::start(mock::oem::mock(), oem_fixtures, &format!("127.0.0.1:{oem_port}"), 2)?;
+        // The OEM is configured in mappings/oem/northstar.toml, not in tradelane.toml: say so on stderr.
+        eprintln!(
+            "mock OEM northstar on {}: set base_url to it in mappings/oem/northstar.toml and \
+             TRADELANE_NORTHSTAR_CLIENT_SECRET={}",
+            oem.base_url,
+            mock::oem::CLIENT_SECRET
+        );
         eprintln!("mock carriers running; POST /__mock/control {{\"latency_ms\":50,\"fail_next\":[429]}} to inject faults; Ctrl-C stops");
         tokio::signal::ctrl_c().await?;
         Ok::<_, anyhow::Error>(())

@@ -293,7 +293,8 @@ impl Gateway {
                             store::reconcile(tx, &partner.id, group, &s.control_number, ack_status(&s.status), &detail).await?;
                         }
                     }
-                    (Some(_), true) => {
+                    (Some(doc), true) => {
+                        self.dealer_status(tx, &partner.id, doc, woken).await?;
                         if let Some(dest) = &doc_destination {
                             let body = json.to_string();
                             let id = enqueue(

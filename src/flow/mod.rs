@@ -2,6 +2,8 @@
 //! (validate, translate, acknowledge, store, queue) and send documents
 //! (validate, number, render, store, queue). Each runs in one transaction.
 
+mod dealer_status;
+mod dealers;
 mod inbound;
 mod outbound;
 pub mod shipping;
@@ -15,6 +17,8 @@ use crate::outbox::Outbox;
 use crate::store::{Store, StoreError};
 use crate::x12::schema::Registry;
 
+pub use dealer_status::DealerDeliveries;
+pub use dealers::Replenished;
 pub use inbound::Receipt;
 pub use outbound::{OutboundKind, Sent};
 
@@ -75,6 +79,12 @@ pub enum FlowError {
     /// A background task failed.
     #[error("internal error: {0}")]
     Internal(String),
+    /// No dealer policy with this id.
+    #[error("dealer: unknown dealer {0:?}")]
+    UnknownDealer(String),
+    /// A replenishment request cannot be turned into an order.
+    #[error(transparent)]
+    Replenishment(crate::replenishment::ReplenishmentError),
 }
 
 impl From<sqlx::Error> for FlowError {
@@ -95,6 +105,12 @@ pub struct Gateway {
     pub config: Config,
     /// Carrier adapters.
     pub carriers: Arc<crate::connectors::carriers::Carriers>,
+    /// Dealer policies.
+    pub dealers: Arc<crate::replenishment::Dealers>,
+    /// Part supersessions.
+    pub supersessions: Arc<crate::replenishment::Supersessions>,
+    /// OEM connectors.
+    pub oems: Arc<crate::connectors::oem::Oems>,
     /// Delivery engine (absent when this process does not deliver).
     pub outbox: Option<Arc<Outbox>>,
     /// Metrics.

@@ -77,6 +77,11 @@ impl ApiError {
                         C::Timeout(_) => (StatusCode::GATEWAY_TIMEOUT, "carrier-timeout"),
                     }
                 }
+                F::UnknownDealer(_) => (StatusCode::NOT_FOUND, "unknown-dealer"),
+                F::Replenishment(crate::replenishment::ReplenishmentError::SupersessionLoop { .. }) => {
+                    (StatusCode::UNPROCESSABLE_ENTITY, "supersession-loop")
+                }
+                F::Replenishment(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid-replenishment"),
                 F::Store(_) | F::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
             },
         }
@@ -108,6 +113,13 @@ impl ResponseError for ApiError {
         let (status, slug) = self.kind();
         let extra = match self {
             ApiError::Flow(FlowError::Unreadable { submission, .. }) => Some(json!({ "submission_id": submission })),
+            ApiError::Flow(FlowError::UnknownDealer(dealer)) => Some(json!({ "field": "dealer", "dealer": dealer })),
+            ApiError::Flow(FlowError::Replenishment(e)) => Some(match e {
+                crate::replenishment::ReplenishmentError::SupersessionLoop { field, part, chain } => {
+                    json!({ "field": field, "part": part, "chain": chain })
+                }
+                other => json!({ "field": other.field() }),
+            }),
             _ => None,
         };
         if status.is_server_error() {

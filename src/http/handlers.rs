@@ -19,7 +19,7 @@ use super::openapi::{
 type Gw = web::Data<Gateway>;
 
 /// Reads a body up to `limit` bytes; larger bodies end in 413 without being buffered.
-async fn read_body(req: &HttpRequest, mut payload: web::Payload, limit: usize) -> Result<Vec<u8>, ApiError> {
+pub(super) async fn read_body(req: &HttpRequest, mut payload: web::Payload, limit: usize) -> Result<Vec<u8>, ApiError> {
     let declared = req
         .headers()
         .get("content-length")

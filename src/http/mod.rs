@@ -9,6 +9,7 @@
 
 mod auth;
 pub mod console;
+mod dealers;
 pub mod error;
 mod handlers;
 pub mod openapi;
@@ -91,7 +92,10 @@ fn api(r: &mut Routes<'_>) {
         .get("/v1/labels/{id}", handlers::get_label)
         .post("/v1/labels/{id}/void", handlers::void_label)
         .post("/v1/tracking/subscriptions", handlers::subscribe)
-        .get("/v1/tracking/{carrier}/{number}", handlers::track);
+        .get("/v1/tracking/{carrier}/{number}", handlers::track)
+        .post("/v1/dealers/{dealer}/replenishment", dealers::replenish)
+        .get("/v1/dealers/{dealer}/orders", dealers::list_orders)
+        .get("/v1/dealers/{dealer}/orders/{id}", dealers::get_order);
 }
 
 /// Registers every route, problem+json 404 for anything else, and problem+json 400 for a

@@ -52,8 +52,8 @@ pub fn sign(secret: &[u8], id: &str, timestamp: i64, body: &[u8]) -> String {
     )
 }
 
-/// POSTs the message.
-pub async fn post(client: &reqwest::Client, d: &DestinationConfig, m: &Claimed) -> Response {
+/// POSTs the message, with `auth` (a header name and value) when given.
+pub async fn post(client: &reqwest::Client, d: &DestinationConfig, m: &Claimed, auth: Option<&(String, String)>) -> Response {
     let mut req = client
         .post(m.url.as_deref().unwrap_or(&d.url))
         .timeout(Duration::from_millis(d.timeout_ms))
@@ -62,6 +62,9 @@ pub async fn post(client: &reqwest::Client, d: &DestinationConfig, m: &Claimed) 
         .header("x-tradelane-attempt", m.attempts.to_string())
         .header("x-tradelane-kind", &m.kind);
     for (k, v) in &d.headers {
+        req = req.header(k, v);
+    }
+    if let Some((k, v)) = auth {
         req = req.header(k, v);
     }
     if let Some(secret) = m.secret.as_ref().or(d.secret.as_ref()) {

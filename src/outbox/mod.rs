@@ -7,6 +7,7 @@
 //! back with a compare-and-set on the lease; a process that dies leaves
 //! leases that expire and are claimed again.
 
+mod auth;
 pub mod backoff;
 mod deliver;
 
@@ -23,6 +24,7 @@ use crate::config::{Config, DestinationConfig};
 use crate::metrics::{label, Metrics};
 use crate::store::{now_ms, Attempt, Claimed, Finish, Store};
 
+pub use auth::Authorizer;
 pub use backoff::Schedule;
 pub use deliver::{secret_bytes, sign, Response};
 
@@ -41,6 +43,17 @@ struct Lane {
     /// Set from a 429/503 Retry-After: nothing goes out before it.
     paused_until: Mutex<Option<Instant>>,
     wake: Notify,
+    /// Credentials sent with every request, when the destination wants them.
+    auth: Option<Authorizer>,
+}
+
+/// Told about every delivered or dead message, after its outcome is recorded
+/// (for example to read an order id from the response). A crash between the
+/// record and the call loses the call; a replay calls again.
+pub trait DeliveryObserver: Send + Sync {
+    /// `message` was delivered (`delivered`) or is dead; `response` is the
+    /// destination's last answer (truncated) or the network error.
+    fn finished<'a>(&'a self, message: &'a Claimed, delivered: bool, response: &'a str) -> futures_util::future::BoxFuture<'a, ()>;
 }
 
 /// The delivery engine.
@@ -57,6 +70,7 @@ pub struct Outbox {
     metrics: Arc<Metrics>,
     /// Leases held by this process, released on shutdown.
     held: Mutex<HashSet<(String, String)>>,
+    observer: std::sync::OnceLock<Arc<dyn DeliveryObserver>>,
 }
 
 impl Outbox {
@@ -74,6 +88,7 @@ impl Outbox {
             secret: None,
             headers: Default::default(),
             max_attempts: None,
+            auth: None,
         });
         let lanes = destinations
             .iter()
@@ -89,6 +104,7 @@ impl Outbox {
                     slots: Arc::new(Semaphore::new(d.concurrency)),
                     paused_until: Mutex::new(None),
                     wake: Notify::new(),
+                    auth: d.auth.as_ref().map(Authorizer::new),
                 };
                 (name.clone(), Arc::new(lane))
             })
@@ -110,7 +126,32 @@ impl Outbox {
             grace: Duration::from_secs(o.shutdown_grace_secs),
             metrics,
             held: Mutex::new(HashSet::new()),
+            observer: std::sync::OnceLock::new(),
         }))
+    }
+
+    /// Sets the observer of deliveries (once; later calls are ignored).
+    pub fn observe(&self, observer: Arc<dyn DeliveryObserver>) {
+        let _ = self.observer.set(observer);
+    }
+
+    /// POSTs with the lane's credentials; an OAuth 401 fetches a new token and tries once more.
+    async fn post(&self, lane: &Lane, message: &Claimed) -> Response {
+        let Some(auth) = &lane.auth else {
+            return deliver::post(&self.client, &lane.config, message, None).await;
+        };
+        for fresh in [false, true] {
+            let header = match auth.header(&self.client).await {
+                Ok(h) => h,
+                Err(e) => return Response::Failed(e),
+            };
+            let r = deliver::post(&self.client, &lane.config, message, Some(&header)).await;
+            match r {
+                Response::Http { status: 401, .. } if !fresh && auth.refreshes() => auth.invalidate().await,
+                r => return r,
+            }
+        }
+        Response::Failed("auth: unreachable".into())
     }
 
     /// Configured destination names.
@@ -217,7 +258,7 @@ impl Outbox {
     async fn deliver(&self, lane: &Lane, message: Claimed) {
         let started_at = now_ms();
         let clock = Instant::now();
-        let response = deliver::post(&self.client, &lane.config, &message).await;
+        let response = self.post(lane, &message).await;
         let elapsed = clock.elapsed();
         let dest = label(&lane.name);
         self.metrics.observe(
@@ -281,7 +322,16 @@ impl Outbox {
         attempt.outcome = outcome.into();
         self.metrics.inc(metric, format!("destination=\"{dest}\""));
         match self.store.finish(&message, &finish, &attempt).await {
-            Ok(true) => tracing::info!(message = %message.id, destination = %lane.name, attempt = message.attempts, outcome, "delivery"),
+            Ok(true) => {
+                tracing::info!(message = %message.id, destination = %lane.name, attempt = message.attempts, outcome, "delivery");
+                if let (Finish::Delivered | Finish::Dead, Some(o)) = (&finish, self.observer.get()) {
+                    let text = match &response {
+                        Response::Http { body, .. } => body,
+                        Response::Failed(e) => e,
+                    };
+                    o.finished(&message, matches!(finish, Finish::Delivered), text).await;
+                }
+            }
             Ok(false) => tracing::warn!(message = %message.id, "lease lost: another worker owns the message now"),
             Err(e) => tracing::error!(message = %message.id, error = %e, "could not record delivery"),
         }

@@ -30,6 +30,9 @@ pub enum Scope {
     /// Rates, labels and tracking.
     #[serde(rename = "shipping")]
     Shipping,
+    /// Dealer replenishment orders and their status (owner = dealer id).
+    #[serde(rename = "replenishment")]
+    Replenishment,
 }
 
 impl Scope {
@@ -41,16 +44,18 @@ impl Scope {
             Scope::DocumentsRead => "documents:read",
             Scope::Admin => "admin",
             Scope::Shipping => "shipping",
+            Scope::Replenishment => "replenishment",
         }
     }
 
     /// All scopes.
-    pub const ALL: [Scope; 5] = [
+    pub const ALL: [Scope; 6] = [
         Scope::X12Write,
         Scope::DocumentsWrite,
         Scope::DocumentsRead,
         Scope::Admin,
         Scope::Shipping,
+        Scope::Replenishment,
     ];
 }
 
@@ -60,7 +65,7 @@ impl std::str::FromStr for Scope {
         Scope::ALL
             .into_iter()
             .find(|k| k.as_str() == s)
-            .ok_or_else(|| format!("unknown scope {s:?} (x12:write, documents:write, documents:read, admin, shipping)"))
+            .ok_or_else(|| format!("unknown scope {s:?} (x12:write, documents:write, documents:read, admin, shipping, replenishment)"))
     }
 }
 

@@ -7,6 +7,7 @@
 
 mod console;
 mod control;
+mod dealers;
 mod documents;
 mod keys;
 mod kpi;
@@ -25,6 +26,7 @@ use sqlx::{Any, AnyPool, Connection, Executor, Transaction};
 
 pub use console::*;
 pub use control::allocate;
+pub use dealers::*;
 pub use documents::*;
 pub use keys::{ApiKey, IssuedKey, Scope};
 pub use kpi::*;

@@ -242,6 +242,8 @@ pub struct Setup {
     pub fulfillment_url: Option<String>,
     /// Share a database and mocks with another instance.
     pub shared: Option<(String, Mock, Mock)>,
+    /// Files written into the mappings copy (path relative to `mappings/`, text).
+    pub mapping_files: Vec<(String, String)>,
 }
 
 impl Setup {
@@ -255,6 +257,7 @@ impl Setup {
             shared: None,
             fulfillment_url: None,
             extra_toml: String::new(),
+            mapping_files: Vec::new(),
         }
     }
 }
@@ -263,7 +266,7 @@ impl Setup {
 fn mappings_copy(dir: &std::path::Path, window: Option<u32>) -> std::path::PathBuf {
     let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("mappings");
     let dst = dir.join("mappings");
-    for sub in ["x12/004010", "x12/005010", "partners"] {
+    for sub in ["x12/004010", "x12/005010", "partners", "dealers", "parts", "oem"] {
         std::fs::create_dir_all(dst.join(sub)).unwrap();
         for e in std::fs::read_dir(src.join(sub)).unwrap() {
             let p = e.unwrap().path();
@@ -292,6 +295,9 @@ pub async fn spawn(setup: Setup) -> TestApp {
         }
     };
     let mappings = mappings_copy(dir.path(), setup.ack_window_hours);
+    for (path, text) in &setup.mapping_files {
+        std::fs::write(mappings.join(path), text).unwrap();
+    }
     let toml = format!(
         r#"
         listen = "127.0.0.1:0"
