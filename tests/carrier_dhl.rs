@@ -97,6 +97,7 @@ fn shipment() -> Shipment {
         }],
         ship_date: Some(date("2025-03-17")),
         shipper: None,
+        customs: None,
     }
 }
 

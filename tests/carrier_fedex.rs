@@ -88,6 +88,7 @@ fn shipment() -> Shipment {
         }],
         ship_date: Some(date("2025-03-17")),
         shipper: None,
+        customs: None,
     }
 }
 

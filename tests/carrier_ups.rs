@@ -82,6 +82,7 @@ fn shipment() -> Shipment {
         }],
         ship_date: Some(Date::new(2025, 3, 17).expect("date")),
         shipper: None,
+        customs: None,
     }
 }
 

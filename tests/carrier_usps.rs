@@ -89,6 +89,7 @@ fn shipment() -> Shipment {
         }],
         ship_date: Date::new(2025, 3, 17),
         shipper: None,
+        customs: None,
     }
 }
 

@@ -63,6 +63,12 @@ pub enum FlowError {
     /// A carrier call failed.
     #[error(transparent)]
     Carrier(crate::connectors::carriers::CarrierError),
+    /// A shipment crossing a customs border has no customs declaration.
+    #[error("{0}")]
+    CustomsRequired(crate::customs::CustomsError),
+    /// The customs declaration is invalid; every field error is listed.
+    #[error("invalid customs declaration: {0}")]
+    InvalidCustoms(crate::customs::FieldErrors),
     /// No rate fits.
     #[error("{0}")]
     NoRate(String),
@@ -75,6 +81,15 @@ pub enum FlowError {
     /// A background task failed.
     #[error("internal error: {0}")]
     Internal(String),
+}
+
+impl From<crate::customs::CustomsError> for FlowError {
+    fn from(e: crate::customs::CustomsError) -> Self {
+        match e {
+            crate::customs::CustomsError::Invalid(fields) => FlowError::InvalidCustoms(fields),
+            required => FlowError::CustomsRequired(required),
+        }
+    }
 }
 
 impl From<sqlx::Error> for FlowError {

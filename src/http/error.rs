@@ -64,6 +64,8 @@ impl ApiError {
                 F::NotFound => (StatusCode::NOT_FOUND, "not-found"),
                 F::UnknownCarrier(_) => (StatusCode::NOT_FOUND, "unknown-carrier"),
                 F::NoRate(_) => (StatusCode::UNPROCESSABLE_ENTITY, "no-rate"),
+                F::CustomsRequired(_) => (StatusCode::UNPROCESSABLE_ENTITY, "customs-required"),
+                F::InvalidCustoms(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid-customs"),
                 F::Conflict(_) => (StatusCode::CONFLICT, "invalid-state"),
                 F::Carrier(e) => {
                     use crate::connectors::carriers::CarrierError as C;
@@ -108,6 +110,10 @@ impl ResponseError for ApiError {
         let (status, slug) = self.kind();
         let extra = match self {
             ApiError::Flow(FlowError::Unreadable { submission, .. }) => Some(json!({ "submission_id": submission })),
+            ApiError::Flow(FlowError::InvalidCustoms(fields)) => Some(json!({ "errors": fields.0 })),
+            ApiError::Flow(FlowError::CustomsRequired(crate::customs::CustomsError::Required { path, .. })) => {
+                Some(json!({ "errors": [{ "field": path, "message": "required" }] }))
+            }
             _ => None,
         };
         if status.is_server_error() {
