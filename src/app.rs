@@ -51,6 +51,8 @@ impl Application {
             .context("opening the database")?;
         let metrics = Arc::new(Metrics::default());
         let carriers = Arc::new(crate::connectors::carriers::Carriers::new(&config.carriers).map_err(anyhow::Error::msg)?);
+        let landed_cost =
+            Arc::new(crate::connectors::landed_cost::LandedCostProviders::new(&config.landed_cost).map_err(anyhow::Error::msg)?);
         let outbox = if config.outbox.enabled {
             Some(Outbox::new(store.clone(), &config, metrics.clone())?)
         } else {
@@ -66,6 +68,7 @@ impl Application {
             partners,
             config,
             carriers,
+            landed_cost,
             outbox: outbox.clone(),
             metrics,
         });

@@ -1,4 +1,5 @@
-//! `tradelane mock-carriers`: the five mock carriers on local ports, for demos and manual tests.
+//! `tradelane mock-carriers`: the five mock carriers and the two mock landed-cost
+//! services (Zonos-style, DHL Express) on local ports, for demos and manual tests.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -11,7 +12,8 @@ use crate::connectors::mock;
 /// Options of `mock-carriers`.
 #[derive(Debug, Args)]
 pub struct MockArgs {
-    /// First port; the carriers take this one and the next four (ups, fedex, usps, dhl, canadapost).
+    /// First port; the carriers take this one and the next four (ups, fedex, usps, dhl, canadapost),
+    /// the landed-cost services the two after (zonos, dhl).
     #[arg(long, default_value_t = 9101)]
     port: u16,
     /// Delay before every answer (ms).
@@ -22,7 +24,7 @@ pub struct MockArgs {
     fixtures: PathBuf,
 }
 
-/// Runs the mocks until Ctrl-C; prints the `[carriers.*]` configuration that points at them.
+/// Runs the mocks until Ctrl-C; prints the `[carriers.*]` and `[landed_cost.*]` configuration that points at them.
 pub fn run(args: MockArgs) -> anyhow::Result<ExitCode> {
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     rt.block_on(async move {
@@ -31,7 +33,7 @@ pub fn run(args: MockArgs) -> anyhow::Result<ExitCode> {
         } else {
             PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/carriers")
         };
-        let running = mock::start_all(fixtures, args.port, 2)?;
+        let running = mock::start_all(fixtures.clone(), args.port, 2)?;
         for m in &running {
             m.state.set_latency(Duration::from_millis(args.latency_ms));
             println!(
@@ -39,6 +41,23 @@ pub fn run(args: MockArgs) -> anyhow::Result<ExitCode> {
                 m.carrier,
                 m.base_url,
                 mock::credentials(m.carrier)
+            );
+        }
+        // The landed-cost services take the two ports after the carriers.
+        let lc_fixtures = fixtures
+            .parent()
+            .map(|p| p.join("landed_cost"))
+            .filter(|p| p.is_dir())
+            .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/landed_cost"));
+        let first = if args.port == 0 { 0 } else { args.port + running.len() as u16 };
+        let landed = mock::landed_cost::start_all(lc_fixtures, first, 2)?;
+        for m in &landed {
+            m.state.set_latency(Duration::from_millis(args.latency_ms));
+            println!(
+                "[landed_cost.{}]\nbase_url = \"{}\"\n{}\n",
+                m.carrier,
+                m.base_url,
+                mock::landed_cost::credentials(m.carrier)
             );
         }
         eprintln!("mock carriers running; POST /__mock/control {{\"latency_ms\":50,\"fail_next\":[429]}} to inject faults; Ctrl-C stops");

@@ -12,6 +12,8 @@
 pub mod codes;
 pub mod declaration;
 pub mod eei;
+pub mod invoice;
+pub mod quote;
 
 use std::fmt;
 

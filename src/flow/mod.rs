@@ -2,6 +2,7 @@
 //! (validate, translate, acknowledge, store, queue) and send documents
 //! (validate, number, render, store, queue). Each runs in one transaction.
 
+pub mod customs;
 mod inbound;
 mod outbound;
 pub mod shipping;
@@ -63,6 +64,12 @@ pub enum FlowError {
     /// A carrier call failed.
     #[error(transparent)]
     Carrier(crate::connectors::carriers::CarrierError),
+    /// A landed-cost provider call failed.
+    #[error("landed-cost provider: {0}")]
+    LandedCost(crate::connectors::carriers::CarrierError),
+    /// No such landed-cost provider configured.
+    #[error("landed-cost provider {0:?} is not configured")]
+    UnknownProvider(String),
     /// A shipment crossing a customs border has no customs declaration.
     #[error("{0}")]
     CustomsRequired(crate::customs::CustomsError),
@@ -110,6 +117,8 @@ pub struct Gateway {
     pub config: Config,
     /// Carrier adapters.
     pub carriers: Arc<crate::connectors::carriers::Carriers>,
+    /// Landed-cost providers.
+    pub landed_cost: Arc<crate::connectors::landed_cost::LandedCostProviders>,
     /// Delivery engine (absent when this process does not deliver).
     pub outbox: Option<Arc<Outbox>>,
     /// Metrics.

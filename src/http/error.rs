@@ -79,6 +79,18 @@ impl ApiError {
                         C::Timeout(_) => (StatusCode::GATEWAY_TIMEOUT, "carrier-timeout"),
                     }
                 }
+                F::UnknownProvider(_) => (StatusCode::UNPROCESSABLE_ENTITY, "unknown-provider"),
+                F::LandedCost(e) => {
+                    use crate::connectors::carriers::CarrierError as C;
+                    match e {
+                        C::Rejected { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "landed-cost-rejected"),
+                        C::Unsupported(_) | C::Invalid(_) => (StatusCode::UNPROCESSABLE_ENTITY, "landed-cost-rejected"),
+                        C::Auth(_) => (StatusCode::BAD_GATEWAY, "landed-cost-auth"),
+                        C::Parse(_) => (StatusCode::BAD_GATEWAY, "landed-cost-response"),
+                        C::RateLimited | C::Unavailable(_) | C::Network(_) => (StatusCode::BAD_GATEWAY, "landed-cost-unavailable"),
+                        C::Timeout(_) => (StatusCode::GATEWAY_TIMEOUT, "landed-cost-timeout"),
+                    }
+                }
                 F::Store(_) | F::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
             },
         }

@@ -14,7 +14,7 @@ use super::error::ApiError;
 type Gw = web::Data<Gateway>;
 
 /// Reads a body up to `limit` bytes; larger bodies end in 413 without being buffered.
-async fn read_body(req: &HttpRequest, mut payload: web::Payload, limit: usize) -> Result<Vec<u8>, ApiError> {
+pub(super) async fn read_body(req: &HttpRequest, mut payload: web::Payload, limit: usize) -> Result<Vec<u8>, ApiError> {
     let declared = req
         .headers()
         .get("content-length")

@@ -2,6 +2,7 @@
 //! authenticate, call a flow or the store, and map errors in `error`.
 
 mod auth;
+mod customs;
 pub mod error;
 mod handlers;
 
@@ -38,7 +39,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route("/labels/{id}", web::get().to(handlers::get_label))
                 .route("/labels/{id}/void", web::post().to(handlers::void_label))
                 .route("/tracking/subscriptions", web::post().to(handlers::subscribe))
-                .route("/tracking/{carrier}/{number}", web::get().to(handlers::track)),
+                .route("/tracking/{carrier}/{number}", web::get().to(handlers::track))
+                .route("/customs/quotes", web::post().to(customs::create_quote))
+                .route("/customs/quotes/{id}", web::get().to(customs::get_quote))
+                .route(
+                    "/customs/quotes/{id}/commercial-invoice.pdf",
+                    web::get().to(customs::commercial_invoice),
+                )
+                .route("/customs/{id}/commercial-invoice.pdf", web::get().to(customs::commercial_invoice)),
         )
         .default_service(web::to(handlers::not_found));
 }

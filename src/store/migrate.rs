@@ -7,7 +7,11 @@ use sqlx::Executor;
 use super::{now_ms, Dialect, Store, StoreError};
 
 /// Each migration is a list of statements; `{pk}` and `{blob}` become the dialect's types.
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("sql/0001_init.sql")), (2, include_str!("sql/0002_shipping.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("sql/0001_init.sql")),
+    (2, include_str!("sql/0002_shipping.sql")),
+    (3, include_str!("sql/0003_customs.sql")),
+];
 
 pub(super) async fn run(store: &Store) -> Result<(), StoreError> {
     let mut conn = store.pool().acquire().await?;

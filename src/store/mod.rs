@@ -6,6 +6,7 @@
 //! milliseconds in `BIGINT` columns, ids are random hex strings.
 
 mod control;
+mod customs;
 mod documents;
 mod keys;
 mod migrate;
@@ -21,6 +22,7 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{Any, AnyPool, Connection, Executor, Transaction};
 
 pub use control::allocate;
+pub use customs::{NewQuote, QuoteRecord};
 pub use documents::*;
 pub use keys::{ApiKey, IssuedKey, Scope};
 pub use outbox::*;

@@ -7,6 +7,7 @@
 pub mod canadapost;
 pub mod dhl;
 pub mod fedex;
+pub mod landed_cost;
 pub mod ups;
 pub mod usps;
 
