@@ -446,3 +446,25 @@ async fn commercial_invoice_is_a_well_formed_pdf() {
     assert!(text.contains(&format!("(Page {pages} of {pages})")));
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refused_credentials_are_a_typed_gateway_error() {
+    let mocks = mocks();
+    let mut setup = Setup::new(Db::Sqlite);
+    setup.extra_toml = format!(
+        "[landed_cost.zonos]\nbase_url = \"{}\"\nkey = \"revoked-token\"\n",
+        mock(&mocks, "zonos").base_url
+    );
+    let app = spawn(setup).await;
+    let p = problem(app.post_json("/v1/customs/quotes", &app.client_key, "-", &order("DE", "US")).await, 502).await;
+    assert_eq!(p["type"], "https://tradelane.dev/problems/landed-cost-auth");
+    // Refused credentials are not retried, and the token never reaches the caller.
+    assert_eq!(mock(&mocks, "zonos").state.requests().len(), 1);
+    assert!(!p.to_string().contains("revoked-token"));
+    // DHL is not configured here.
+    let mut o = order("CA", "US");
+    o["provider"] = json!("dhl");
+    let p = problem(app.post_json("/v1/customs/quotes", &app.client_key, "-", &o).await, 422).await;
+    assert_eq!(p["type"], "https://tradelane.dev/problems/unknown-provider");
+    app.stop().await;
+}

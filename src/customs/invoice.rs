@@ -188,7 +188,7 @@ impl InvoiceDoc {
 
     /// The PDF.
     pub fn render(&self) -> Vec<u8> {
-        let mut pages = Layout::new();
+        let mut pages = Layout::new(format!("Commercial invoice {} (continued)", self.invoice_number));
         self.header(&mut pages);
         self.table(&mut pages);
         self.footer(&mut pages);
@@ -217,11 +217,11 @@ impl InvoiceDoc {
             p.text(x, p.y, 9.0, true, title);
             p.y -= ROW;
             for l in party.names.iter().chain(&party.address) {
-                p.text(x, p.y, 9.0, false, &clip(l, 48));
+                p.text(x, p.y, 9.0, false, &fit(l, PAGE_WIDTH / 2.0 - MARGIN - 20.0, 9.0));
                 p.y -= 11.0;
             }
             for t in &party.tax_ids {
-                p.text(x, p.y, 9.0, false, &clip(t, 48));
+                p.text(x, p.y, 9.0, false, &fit(t, PAGE_WIDTH / 2.0 - MARGIN - 20.0, 9.0));
                 p.y -= 11.0;
             }
             p.y
@@ -251,7 +251,7 @@ impl InvoiceDoc {
                 table_header(p);
             }
             let y = p.y;
-            p.text(COLUMNS[0], y, 8.0, false, &clip(&l.description, 42));
+            p.text(COLUMNS[0], y, 8.0, false, &fit(&l.description, COLUMNS[1] - COLUMNS[0] - 6.0, 8.0));
             p.text(COLUMNS[1], y, 8.0, false, &l.hs_code);
             p.text(COLUMNS[2], y, 8.0, false, &l.origin);
             p.right(COLUMNS[4] - 8.0, y, 8.0, false, &l.quantity);
@@ -335,14 +335,17 @@ fn table_header(p: &mut Layout) {
     p.y -= ROW + 2.0;
 }
 
-fn clip(s: &str, max: usize) -> String {
-    if s.chars().count() <= max {
-        s.to_string()
-    } else {
-        let mut t: String = s.chars().take(max.saturating_sub(3)).collect();
-        t.push_str("...");
-        t
+/// `s` cut (with `...`) to at most `width` points at `size`.
+fn fit(s: &str, width: f32, size: f32) -> String {
+    let fits = |t: &str| text_width(t, false) * size / 1000.0 <= width;
+    if fits(s) {
+        return s.to_string();
     }
+    let mut t: String = s.to_string();
+    while !t.is_empty() && !fits(&format!("{t}...")) {
+        t.pop();
+    }
+    format!("{}...", t.trim_end())
 }
 
 fn wrap(s: &str, width: usize) -> Vec<String> {
@@ -367,19 +370,25 @@ fn wrap(s: &str, width: usize) -> Vec<String> {
 struct Layout {
     pages: Vec<String>,
     y: f32,
+    /// Printed atop every page after the first.
+    running_head: String,
 }
 
 impl Layout {
-    fn new() -> Self {
+    fn new(running_head: String) -> Self {
         Self {
             pages: vec![String::new()],
             y: PAGE_HEIGHT - MARGIN - 10.0,
+            running_head,
         }
     }
 
     fn new_page(&mut self) {
         self.pages.push(String::new());
         self.y = PAGE_HEIGHT - MARGIN - 10.0;
+        let head = self.running_head.clone();
+        self.text(MARGIN, self.y, 9.0, true, &head);
+        self.y -= 2.0 * ROW;
     }
 
     fn current(&mut self) -> &mut String {
@@ -639,7 +648,20 @@ mod tests {
         let text = String::from_utf8_lossy(&pdf);
         assert_eq!(text.matches("(Line total)").count(), pages);
         assert!(text.contains(&format!("(Page {pages} of {pages})")));
-        assert!(text.matches("Tj ET").count() > 120 * 7);
+        assert_eq!(
+            text.matches("(Commercial invoice INV-2026-0042 \\(continued\\))").count(),
+            pages - 1
+        );
+        assert_eq!(text.matches("(870830)").count(), 120);
+    }
+
+    #[test]
+    fn long_text_is_cut_to_its_column() {
+        let long = "Brake pad set, ceramic, front axle, for heavy-duty pickup trucks and vans";
+        let cut = fit(long, 150.0, 8.0);
+        assert!(cut.ends_with("...") && cut.len() < long.len(), "{cut}");
+        assert!(text_width(&cut, false) * 8.0 / 1000.0 <= 150.0);
+        assert_eq!(fit("Wheel bearing", 150.0, 8.0), "Wheel bearing");
     }
 
     #[test]

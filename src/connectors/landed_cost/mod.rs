@@ -276,3 +276,39 @@ impl LandedCostProviders {
         self.providers.get(id).map(|p| (id, p))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(text: &str) -> LandedCostConfig {
+        toml::from_str(text).unwrap()
+    }
+
+    #[test]
+    fn default_provider_must_be_configured() {
+        let zonos_only = "default_provider = \"dhl\"\n[zonos]\nbase_url = \"http://127.0.0.1:1\"\nkey = \"t\"\n";
+        let e = config(zonos_only).check().unwrap_err();
+        assert!(e.contains("[landed_cost.dhl]"), "{e}");
+        assert!(config("default_provider = \"avalara\"")
+            .check()
+            .unwrap_err()
+            .contains("one of zonos, dhl"));
+        assert!(toml::from_str::<LandedCostConfig>("[easyship]\nkey = \"k\"").is_err());
+        let providers = LandedCostProviders::new(&config("[dhl]\nbase_url = \"http://127.0.0.1:1\"\n")).unwrap();
+        assert_eq!(
+            providers.get(None).map(|(id, _)| id),
+            Some("dhl"),
+            "the only provider is the default"
+        );
+        assert!(providers.get(Some("zonos")).is_none());
+        assert_eq!(providers.ttl, Duration::from_secs(86_400));
+    }
+
+    #[test]
+    fn totals_add_up_in_cents() {
+        let t = totals("293.5".parse().unwrap(), "35".parse().unwrap(), 1603, 6546, 0, 1450);
+        assert_eq!(t.landed_total.to_string(), "424.49");
+        assert_eq!(t.goods.to_string(), "293.5");
+    }
+}

@@ -202,3 +202,84 @@ pub(crate) fn num(d: crate::model::Decimal) -> Value {
         .map(Value::Number)
         .unwrap_or(Value::Null)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::connectors::carriers::Address;
+    use crate::connectors::landed_cost::QuoteLine;
+
+    fn request() -> QuoteRequest {
+        let address = |country: &str| Address {
+            street: vec!["1 Main St".into()],
+            city: "City".into(),
+            postal_code: "10001".into(),
+            country: country.into(),
+            ..Default::default()
+        };
+        QuoteRequest {
+            from: address("US"),
+            to: address("GB"),
+            currency: "USD".into(),
+            shipping: "10".parse().unwrap(),
+            insurance: Default::default(),
+            incoterm: None,
+            commercial: true,
+            packages: Vec::new(),
+            lines: vec![QuoteLine {
+                reference: "A-1".into(),
+                sku: Some("A-1".into()),
+                description: "Gasket".into(),
+                hs_code: "848410".into(),
+                origin: "US".into(),
+                quantity: "3".parse().unwrap(),
+                unit_value: "0.1".parse().unwrap(),
+                weight_kg: None,
+            }],
+        }
+    }
+
+    #[test]
+    fn amounts_are_read_exactly() {
+        let body = br#"{"id": "ldct_1", "amount_subtotal": {"duties": 0.30000000000000004, "fees": 12.1, "taxes": 0.2},
+            "duties": [{"amount": 0.1, "item_id": "A-1", "formula": "4%", "type": "item"},
+                       {"amount": 0.2, "item_id": "A-1", "formula": "4%", "type": "item"}],
+            "taxes": [{"amount": 0.2, "item_id": null, "type": "shipping"}],
+            "fees": [{"amount": 12.1, "type": "brokerage", "description": "Clearance"}],
+            "currency": {"base": "USD"}, "deminimis": []}"#;
+        let q = parse(body, &request()).unwrap();
+        assert_eq!(q.items[0].duty.to_string(), "0.3");
+        assert_eq!(q.items[0].tax.to_string(), "0");
+        assert_eq!(q.items[0].formula.as_deref(), Some("duty 4%"));
+        assert_eq!(q.totals.duties.to_string(), "0.3");
+        assert_eq!(
+            (q.totals.fees.to_string(), q.totals.brokerage.to_string()),
+            ("0".into(), "12.1".into())
+        );
+        assert_eq!(q.totals.landed_total.to_string(), "22.9");
+        assert!(!q.de_minimis_applied && !q.guaranteed);
+        assert!(matches!(parse(br#"{"id": "x"}"#, &request()), Err(CarrierError::Parse(_))));
+    }
+
+    #[test]
+    fn errors_map_by_status_and_shape() {
+        let e = parse_error(
+            400,
+            br#"{"error": {"type": "invalid_request_error", "code": "invalid_hs_code", "message": "Invalid HS code.", "param": "items[0].hs_code"}}"#,
+        );
+        assert_eq!(
+            e,
+            CarrierError::Rejected {
+                carrier: "zonos",
+                code: "invalid_hs_code".into(),
+                message: "Invalid HS code. (param items[0].hs_code)".into()
+            }
+        );
+        assert!(
+            matches!(parse_error(401, br#"{"error": {"message": "Invalid service token."}}"#), CarrierError::Auth(m) if m == "Invalid service token.")
+        );
+        assert_eq!(parse_error(503, b""), CarrierError::Unavailable(503));
+        assert_eq!(parse_error(429, b"{}"), CarrierError::RateLimited);
+        assert!(matches!(parse_error(404, b"<html>"), CarrierError::Parse(_)));
+    }
+}
