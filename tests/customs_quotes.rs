@@ -427,6 +427,9 @@ async fn commercial_invoice_is_a_well_formed_pdf() {
         .collect();
     long["declaration"]["commodities"] = json!(lines);
     long["declaration"]["itn"] = json!("X20261125123456");
+    // Without a freight charge in the declaration, the quoted shipping is the invoice's freight.
+    long["declaration"].as_object_mut().unwrap().remove("freight_charge");
+    long["shipping"]["amount"] = json!("20.00");
     let q: Value = app
         .post_json("/v1/customs/quotes", &app.client_key, "-", &long)
         .await
@@ -443,6 +446,7 @@ async fn commercial_invoice_is_a_well_formed_pdf() {
     assert!(text.contains("(WB-089)") || text.contains("\\(WB-089\\)"));
     // 90 × 123.50 = 11,115.00
     assert!(text.contains("(11115.00)"));
+    assert!(text.contains("(20.00)") && text.contains("(11135.00)"));
     assert!(text.contains(&format!("(Page {pages} of {pages})")));
     app.stop().await;
 }

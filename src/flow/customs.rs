@@ -149,7 +149,12 @@ impl Gateway {
         let order: QuoteOrder = serde_json::from_value(record.request.clone())
             .map_err(|e| FlowError::Internal(format!("stored quote request unreadable: {e}")))?;
         let declaration = validate(&order)?;
-        let doc = InvoiceDoc::from_declaration(&declaration, &order.from, &order.to, &record.id, date_of(record.created_at));
+        let mut doc = InvoiceDoc::from_declaration(&declaration, &order.from, &order.to, &record.id, date_of(record.created_at));
+        if declaration.freight_charge.is_none() {
+            // The quoted shipping charge is the freight when the declaration names none.
+            doc.freight = order.shipping.amount;
+            doc.total = doc.subtotal + doc.freight + doc.insurance + doc.other;
+        }
         Ok((doc.invoice_number.clone(), doc.render()))
     }
 }
