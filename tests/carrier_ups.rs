@@ -246,7 +246,7 @@ fn builder_converts_units_to_the_origin_system() {
         }),
         reference: None,
     }];
-    let p = &ups.rate_request(&s)["RateRequest"]["Shipment"]["Package"][0];
+    let p = &ups.rate_request(&s).unwrap()["RateRequest"]["Shipment"]["Package"][0];
     assert_eq!(
         p["PackageWeight"],
         json!({ "UnitOfMeasurement": { "Code": "LBS" }, "Weight": "4.5" })
@@ -259,7 +259,7 @@ fn builder_converts_units_to_the_origin_system() {
     let mut s = shipment();
     s.from.country = "DE".into();
     s.from.state = None;
-    let v = ups.rate_request(&s);
+    let v = ups.rate_request(&s).unwrap();
     let p = &v["RateRequest"]["Shipment"]["Package"][0];
     assert_eq!(
         p["PackageWeight"],
@@ -637,7 +637,7 @@ async fn mock_rejects_missing_fields_headers_and_tokens_in_ups_shape() {
 
     // A rate request without packages.
     let ups = adapter(&m.base_url);
-    let mut req = ups.rate_request(&shipment());
+    let mut req = ups.rate_request(&shipment()).unwrap();
     req["RateRequest"]["Shipment"].as_object_mut().expect("object").remove("Package");
     let r = c
         .post(format!("{}/api/rating/v2409/Shop", m.base_url))

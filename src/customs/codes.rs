@@ -72,7 +72,9 @@ impl FromStr for HsCode {
     fn from_str(s: &str) -> Result<Self, CodeError> {
         let trimmed = s.trim();
         if let Some(bad) = trimmed.chars().find(|c| !(c.is_ascii_digit() || matches!(c, '.' | ' ' | '-'))) {
-            return Err(CodeError(format!("HS code {trimmed:?} has {bad:?}; only digits (with dots or spaces) are allowed")));
+            return Err(CodeError(format!(
+                "HS code {trimmed:?} has {bad:?}; only digits (with dots or spaces) are allowed"
+            )));
         }
         let digits: String = trimmed.chars().filter(char::is_ascii_digit).collect();
         if !(6..=10).contains(&digits.len()) {
@@ -89,19 +91,258 @@ text_serde!(HsCode);
 
 /// ISO 3166-1 alpha-2 codes assigned by the ISO 3166 Maintenance Agency (249),
 /// plus `XK` (Kosovo), user-assigned but used by every carrier and by the EU.
-/// Sorted, for binary search.
-const COUNTRIES: &[&str] = &[
-    "AD", "AE", "AF", "AG", "AI", "AL", "AM", "AO", "AQ", "AR", "AS", "AT", "AU", "AW", "AX", "AZ", "BA", "BB", "BD", "BE", "BF", "BG", "BH",
-    "BI", "BJ", "BL", "BM", "BN", "BO", "BQ", "BR", "BS", "BT", "BV", "BW", "BY", "BZ", "CA", "CC", "CD", "CF", "CG", "CH", "CI", "CK", "CL",
-    "CM", "CN", "CO", "CR", "CU", "CV", "CW", "CX", "CY", "CZ", "DE", "DJ", "DK", "DM", "DO", "DZ", "EC", "EE", "EG", "EH", "ER", "ES", "ET",
-    "FI", "FJ", "FK", "FM", "FO", "FR", "GA", "GB", "GD", "GE", "GF", "GG", "GH", "GI", "GL", "GM", "GN", "GP", "GQ", "GR", "GS", "GT", "GU",
-    "GW", "GY", "HK", "HM", "HN", "HR", "HT", "HU", "ID", "IE", "IL", "IM", "IN", "IO", "IQ", "IR", "IS", "IT", "JE", "JM", "JO", "JP", "KE",
-    "KG", "KH", "KI", "KM", "KN", "KP", "KR", "KW", "KY", "KZ", "LA", "LB", "LC", "LI", "LK", "LR", "LS", "LT", "LU", "LV", "LY", "MA", "MC",
-    "MD", "ME", "MF", "MG", "MH", "MK", "ML", "MM", "MN", "MO", "MP", "MQ", "MR", "MS", "MT", "MU", "MV", "MW", "MX", "MY", "MZ", "NA", "NC",
-    "NE", "NF", "NG", "NI", "NL", "NO", "NP", "NR", "NU", "NZ", "OM", "PA", "PE", "PF", "PG", "PH", "PK", "PL", "PM", "PN", "PR", "PS", "PT",
-    "PW", "PY", "QA", "RE", "RO", "RS", "RU", "RW", "SA", "SB", "SC", "SD", "SE", "SG", "SH", "SI", "SJ", "SK", "SL", "SM", "SN", "SO", "SR",
-    "SS", "ST", "SV", "SX", "SY", "SZ", "TC", "TD", "TF", "TG", "TH", "TJ", "TK", "TL", "TM", "TN", "TO", "TR", "TT", "TV", "TW", "TZ", "UA",
-    "UG", "UM", "US", "UY", "UZ", "VA", "VC", "VE", "VG", "VI", "VN", "VU", "WF", "WS", "XK", "YE", "YT", "ZA", "ZM", "ZW",
+/// Sorted by code, for binary search; English short names (ASCII).
+const COUNTRIES: &[(&str, &str)] = &[
+    ("AD", "Andorra"),
+    ("AE", "United Arab Emirates"),
+    ("AF", "Afghanistan"),
+    ("AG", "Antigua and Barbuda"),
+    ("AI", "Anguilla"),
+    ("AL", "Albania"),
+    ("AM", "Armenia"),
+    ("AO", "Angola"),
+    ("AQ", "Antarctica"),
+    ("AR", "Argentina"),
+    ("AS", "American Samoa"),
+    ("AT", "Austria"),
+    ("AU", "Australia"),
+    ("AW", "Aruba"),
+    ("AX", "Aland Islands"),
+    ("AZ", "Azerbaijan"),
+    ("BA", "Bosnia and Herzegovina"),
+    ("BB", "Barbados"),
+    ("BD", "Bangladesh"),
+    ("BE", "Belgium"),
+    ("BF", "Burkina Faso"),
+    ("BG", "Bulgaria"),
+    ("BH", "Bahrain"),
+    ("BI", "Burundi"),
+    ("BJ", "Benin"),
+    ("BL", "Saint Barthelemy"),
+    ("BM", "Bermuda"),
+    ("BN", "Brunei Darussalam"),
+    ("BO", "Bolivia"),
+    ("BQ", "Bonaire, Sint Eustatius and Saba"),
+    ("BR", "Brazil"),
+    ("BS", "Bahamas"),
+    ("BT", "Bhutan"),
+    ("BV", "Bouvet Island"),
+    ("BW", "Botswana"),
+    ("BY", "Belarus"),
+    ("BZ", "Belize"),
+    ("CA", "Canada"),
+    ("CC", "Cocos (Keeling) Islands"),
+    ("CD", "Congo, Democratic Republic of the"),
+    ("CF", "Central African Republic"),
+    ("CG", "Congo"),
+    ("CH", "Switzerland"),
+    ("CI", "Cote d'Ivoire"),
+    ("CK", "Cook Islands"),
+    ("CL", "Chile"),
+    ("CM", "Cameroon"),
+    ("CN", "China"),
+    ("CO", "Colombia"),
+    ("CR", "Costa Rica"),
+    ("CU", "Cuba"),
+    ("CV", "Cabo Verde"),
+    ("CW", "Curacao"),
+    ("CX", "Christmas Island"),
+    ("CY", "Cyprus"),
+    ("CZ", "Czechia"),
+    ("DE", "Germany"),
+    ("DJ", "Djibouti"),
+    ("DK", "Denmark"),
+    ("DM", "Dominica"),
+    ("DO", "Dominican Republic"),
+    ("DZ", "Algeria"),
+    ("EC", "Ecuador"),
+    ("EE", "Estonia"),
+    ("EG", "Egypt"),
+    ("EH", "Western Sahara"),
+    ("ER", "Eritrea"),
+    ("ES", "Spain"),
+    ("ET", "Ethiopia"),
+    ("FI", "Finland"),
+    ("FJ", "Fiji"),
+    ("FK", "Falkland Islands"),
+    ("FM", "Micronesia"),
+    ("FO", "Faroe Islands"),
+    ("FR", "France"),
+    ("GA", "Gabon"),
+    ("GB", "United Kingdom"),
+    ("GD", "Grenada"),
+    ("GE", "Georgia"),
+    ("GF", "French Guiana"),
+    ("GG", "Guernsey"),
+    ("GH", "Ghana"),
+    ("GI", "Gibraltar"),
+    ("GL", "Greenland"),
+    ("GM", "Gambia"),
+    ("GN", "Guinea"),
+    ("GP", "Guadeloupe"),
+    ("GQ", "Equatorial Guinea"),
+    ("GR", "Greece"),
+    ("GS", "South Georgia and the South Sandwich Islands"),
+    ("GT", "Guatemala"),
+    ("GU", "Guam"),
+    ("GW", "Guinea-Bissau"),
+    ("GY", "Guyana"),
+    ("HK", "Hong Kong"),
+    ("HM", "Heard Island and McDonald Islands"),
+    ("HN", "Honduras"),
+    ("HR", "Croatia"),
+    ("HT", "Haiti"),
+    ("HU", "Hungary"),
+    ("ID", "Indonesia"),
+    ("IE", "Ireland"),
+    ("IL", "Israel"),
+    ("IM", "Isle of Man"),
+    ("IN", "India"),
+    ("IO", "British Indian Ocean Territory"),
+    ("IQ", "Iraq"),
+    ("IR", "Iran"),
+    ("IS", "Iceland"),
+    ("IT", "Italy"),
+    ("JE", "Jersey"),
+    ("JM", "Jamaica"),
+    ("JO", "Jordan"),
+    ("JP", "Japan"),
+    ("KE", "Kenya"),
+    ("KG", "Kyrgyzstan"),
+    ("KH", "Cambodia"),
+    ("KI", "Kiribati"),
+    ("KM", "Comoros"),
+    ("KN", "Saint Kitts and Nevis"),
+    ("KP", "Korea, Democratic People's Republic of"),
+    ("KR", "Korea, Republic of"),
+    ("KW", "Kuwait"),
+    ("KY", "Cayman Islands"),
+    ("KZ", "Kazakhstan"),
+    ("LA", "Lao People's Democratic Republic"),
+    ("LB", "Lebanon"),
+    ("LC", "Saint Lucia"),
+    ("LI", "Liechtenstein"),
+    ("LK", "Sri Lanka"),
+    ("LR", "Liberia"),
+    ("LS", "Lesotho"),
+    ("LT", "Lithuania"),
+    ("LU", "Luxembourg"),
+    ("LV", "Latvia"),
+    ("LY", "Libya"),
+    ("MA", "Morocco"),
+    ("MC", "Monaco"),
+    ("MD", "Moldova"),
+    ("ME", "Montenegro"),
+    ("MF", "Saint Martin (French part)"),
+    ("MG", "Madagascar"),
+    ("MH", "Marshall Islands"),
+    ("MK", "North Macedonia"),
+    ("ML", "Mali"),
+    ("MM", "Myanmar"),
+    ("MN", "Mongolia"),
+    ("MO", "Macao"),
+    ("MP", "Northern Mariana Islands"),
+    ("MQ", "Martinique"),
+    ("MR", "Mauritania"),
+    ("MS", "Montserrat"),
+    ("MT", "Malta"),
+    ("MU", "Mauritius"),
+    ("MV", "Maldives"),
+    ("MW", "Malawi"),
+    ("MX", "Mexico"),
+    ("MY", "Malaysia"),
+    ("MZ", "Mozambique"),
+    ("NA", "Namibia"),
+    ("NC", "New Caledonia"),
+    ("NE", "Niger"),
+    ("NF", "Norfolk Island"),
+    ("NG", "Nigeria"),
+    ("NI", "Nicaragua"),
+    ("NL", "Netherlands"),
+    ("NO", "Norway"),
+    ("NP", "Nepal"),
+    ("NR", "Nauru"),
+    ("NU", "Niue"),
+    ("NZ", "New Zealand"),
+    ("OM", "Oman"),
+    ("PA", "Panama"),
+    ("PE", "Peru"),
+    ("PF", "French Polynesia"),
+    ("PG", "Papua New Guinea"),
+    ("PH", "Philippines"),
+    ("PK", "Pakistan"),
+    ("PL", "Poland"),
+    ("PM", "Saint Pierre and Miquelon"),
+    ("PN", "Pitcairn"),
+    ("PR", "Puerto Rico"),
+    ("PS", "Palestine, State of"),
+    ("PT", "Portugal"),
+    ("PW", "Palau"),
+    ("PY", "Paraguay"),
+    ("QA", "Qatar"),
+    ("RE", "Reunion"),
+    ("RO", "Romania"),
+    ("RS", "Serbia"),
+    ("RU", "Russian Federation"),
+    ("RW", "Rwanda"),
+    ("SA", "Saudi Arabia"),
+    ("SB", "Solomon Islands"),
+    ("SC", "Seychelles"),
+    ("SD", "Sudan"),
+    ("SE", "Sweden"),
+    ("SG", "Singapore"),
+    ("SH", "Saint Helena, Ascension and Tristan da Cunha"),
+    ("SI", "Slovenia"),
+    ("SJ", "Svalbard and Jan Mayen"),
+    ("SK", "Slovakia"),
+    ("SL", "Sierra Leone"),
+    ("SM", "San Marino"),
+    ("SN", "Senegal"),
+    ("SO", "Somalia"),
+    ("SR", "Suriname"),
+    ("SS", "South Sudan"),
+    ("ST", "Sao Tome and Principe"),
+    ("SV", "El Salvador"),
+    ("SX", "Sint Maarten (Dutch part)"),
+    ("SY", "Syrian Arab Republic"),
+    ("SZ", "Eswatini"),
+    ("TC", "Turks and Caicos Islands"),
+    ("TD", "Chad"),
+    ("TF", "French Southern Territories"),
+    ("TG", "Togo"),
+    ("TH", "Thailand"),
+    ("TJ", "Tajikistan"),
+    ("TK", "Tokelau"),
+    ("TL", "Timor-Leste"),
+    ("TM", "Turkmenistan"),
+    ("TN", "Tunisia"),
+    ("TO", "Tonga"),
+    ("TR", "Turkiye"),
+    ("TT", "Trinidad and Tobago"),
+    ("TV", "Tuvalu"),
+    ("TW", "Taiwan"),
+    ("TZ", "Tanzania"),
+    ("UA", "Ukraine"),
+    ("UG", "Uganda"),
+    ("UM", "United States Minor Outlying Islands"),
+    ("US", "United States"),
+    ("UY", "Uruguay"),
+    ("UZ", "Uzbekistan"),
+    ("VA", "Holy See"),
+    ("VC", "Saint Vincent and the Grenadines"),
+    ("VE", "Venezuela"),
+    ("VG", "Virgin Islands (British)"),
+    ("VI", "Virgin Islands (U.S.)"),
+    ("VN", "Viet Nam"),
+    ("VU", "Vanuatu"),
+    ("WF", "Wallis and Futuna"),
+    ("WS", "Samoa"),
+    ("XK", "Kosovo"),
+    ("YE", "Yemen"),
+    ("YT", "Mayotte"),
+    ("ZA", "South Africa"),
+    ("ZM", "Zambia"),
+    ("ZW", "Zimbabwe"),
 ];
 
 /// An ISO 3166-1 alpha-2 country code, upper case.
@@ -119,6 +360,14 @@ impl CountryCode {
         self.as_str() == code
     }
 
+    /// The country's English short name (`Germany`, `Korea, Republic of`).
+    pub fn name(&self) -> &'static str {
+        COUNTRIES
+            .binary_search_by(|(c, _)| c.cmp(&self.as_str()))
+            .map(|i| COUNTRIES[i].1)
+            .unwrap_or("")
+    }
+
     /// True when the code is one of `codes`.
     pub fn is_any(&self, codes: &[&str]) -> bool {
         codes.contains(&self.as_str())
@@ -129,9 +378,9 @@ impl FromStr for CountryCode {
     type Err = CodeError;
     fn from_str(s: &str) -> Result<Self, CodeError> {
         let up = s.trim().to_ascii_uppercase();
-        match COUNTRIES.binary_search(&up.as_str()) {
+        match COUNTRIES.binary_search_by(|(c, _)| c.cmp(&up.as_str())) {
             Ok(i) => {
-                let b = COUNTRIES[i].as_bytes();
+                let b = COUNTRIES[i].0.as_bytes();
                 Ok(Self([b[0], b[1]]))
             }
             Err(_) => Err(CodeError(format!("{s:?} is not an ISO 3166-1 alpha-2 country code"))),
@@ -231,10 +480,10 @@ mod tests {
 
     #[test]
     fn lists_are_sorted_and_complete() {
-        assert!(COUNTRIES.windows(2).all(|w| w[0] < w[1]));
+        assert!(COUNTRIES.windows(2).all(|w| w[0].0 < w[1].0));
         assert!(CURRENCIES.windows(2).all(|w| w[0] < w[1]));
         assert_eq!(COUNTRIES.len(), 250);
-        assert!(COUNTRIES.iter().all(|c| c.len() == 2) && CURRENCIES.iter().all(|c| c.len() == 3));
+        assert!(COUNTRIES.iter().all(|(c, n)| c.len() == 2 && !n.is_empty()) && CURRENCIES.iter().all(|c| c.len() == 3));
     }
 
     #[test]
@@ -256,6 +505,7 @@ mod tests {
     #[test]
     fn countries_and_currencies() {
         assert_eq!("us".parse::<CountryCode>().unwrap().as_str(), "US");
+        assert_eq!("DE".parse::<CountryCode>().unwrap().name(), "Germany");
         assert!("UK".parse::<CountryCode>().is_err());
         assert!("USA".parse::<CountryCode>().is_err());
         assert!("ZZ".parse::<CountryCode>().is_err());
@@ -268,11 +518,23 @@ mod tests {
 
     #[test]
     fn itns() {
-        for s in ["X20250317123456", "AES X20250317123456", "AESX20250317123456", "aes x20250317123456"] {
+        for s in [
+            "X20250317123456",
+            "AES X20250317123456",
+            "AESX20250317123456",
+            "aes x20250317123456",
+        ] {
             assert_eq!(s.parse::<Itn>().unwrap().as_str(), "X20250317123456", "{s}");
         }
         assert_eq!("X20250317123456".parse::<Itn>().unwrap().printed(), "AES X20250317123456");
-        for s in ["X2025031712345", "X202503171234567", "Y20250317123456", "X20251317123456", "20250317123456", "X2025031712345A"] {
+        for s in [
+            "X2025031712345",
+            "X202503171234567",
+            "Y20250317123456",
+            "X20251317123456",
+            "20250317123456",
+            "X2025031712345A",
+        ] {
             assert!(s.parse::<Itn>().is_err(), "{s}");
         }
     }

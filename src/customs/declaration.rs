@@ -88,6 +88,13 @@ pub enum Incoterm {
     DAT,
 }
 
+impl Incoterm {
+    /// The three-letter code.
+    pub fn code(self) -> &'static str {
+        INCOTERMS.iter().find(|(_, t)| *t == self).map(|(n, _)| *n).unwrap_or("DAP")
+    }
+}
+
 /// What the post does with a parcel it cannot deliver.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -277,7 +284,7 @@ pub struct Declaration {
     pub import_licence: Option<String>,
     /// Certificate number (postal forms).
     pub certificate_number: Option<String>,
-    /// CAD per one unit of `currency` (Canada Post, when the currency is not CAD).
+    /// Units of `currency` per 1 CAD (Canada Post's `conversion-from-cad`, needed when the currency is not CAD).
     pub conversion_from_cad: Option<Decimal>,
     /// Lines, at least one.
     pub commodities: Vec<Commodity>,
@@ -530,7 +537,14 @@ impl Check<'_> {
         };
         let zero = Decimal::default();
         if d < zero || (positive && d == zero) {
-            self.err(field, if positive { "must be greater than 0" } else { "must not be negative" });
+            self.err(
+                field,
+                if positive {
+                    "must be greater than 0"
+                } else {
+                    "must not be negative"
+                },
+            );
             return None;
         }
         Some(d)
@@ -658,10 +672,7 @@ impl RawDeclaration {
         if reason_for_export == Some(ExportReason::Other) && reason_explanation.is_none() {
             c.err("reason_explanation", "required when reason_for_export is other");
         }
-        let incoterm = self
-            .incoterm
-            .as_ref()
-            .and_then(|_| c.choice("incoterm", &self.incoterm, INCOTERMS));
+        let incoterm = self.incoterm.as_ref().and_then(|_| c.choice("incoterm", &self.incoterm, INCOTERMS));
         let non_delivery = c.choice("non_delivery", &self.non_delivery, NON_DELIVERY);
         let restriction = c.choice("restriction", &self.restriction, RESTRICTIONS);
         let restriction_comments = c.text("restriction_comments", &self.restriction_comments, 255);
@@ -827,11 +838,15 @@ fn tax_ids(c: &mut Check<'_>, field: &str, raw: &[RawTaxId]) -> Vec<TaxId> {
             continue;
         }
         match kind {
-            Some(TaxIdKind::Ioss) if !(number.len() == 12 && number.starts_with("IM") && number[2..].bytes().all(|b| b.is_ascii_digit())) => {
+            Some(TaxIdKind::Ioss)
+                if !(number.len() == 12 && number.starts_with("IM") && number[2..].bytes().all(|b| b.is_ascii_digit())) =>
+            {
                 c.err(&f("number"), "an IOSS number is IM followed by 10 digits");
                 continue;
             }
-            Some(TaxIdKind::Eori) if !(number.len() >= 3 && number.len() <= 17 && number.as_bytes()[..2].iter().all(u8::is_ascii_uppercase)) => {
+            Some(TaxIdKind::Eori)
+                if !(number.len() >= 3 && number.len() <= 17 && number.as_bytes()[..2].iter().all(u8::is_ascii_uppercase)) =>
+            {
                 c.err(&f("number"), "an EORI number is a 2-letter country prefix and up to 15 characters");
                 continue;
             }
@@ -887,7 +902,9 @@ fn commodity(c: &mut Check<'_>, i: usize, raw: &RawCommodity, currency: Option<C
             if given_usd.is_none() && raw.unit_value_usd.is_none() && us_export {
                 c.err(
                     &f("unit_value_usd"),
-                    format!("required for US exports priced in {other}: EEI thresholds are in USD and the gateway does not convert currencies"),
+                    format!(
+                        "required for US exports priced in {other}: EEI thresholds are in USD and the gateway does not convert currencies"
+                    ),
                 );
             }
             given_usd
@@ -979,7 +996,10 @@ mod tests {
         let d = raw(serde_json::json!({"contents_type": "gift", "currency": "EUR", "incoterm": "ddp", "commodities": [tee()]}))
             .validate(c("DE"), c("GB"), "customs")
             .unwrap();
-        assert_eq!((d.duties_payer, d.incoterm, d.export_filing), (DutiesPayer::Sender, Incoterm::DDP, ExportFiling::NotApplicable));
+        assert_eq!(
+            (d.duties_payer, d.incoterm, d.export_filing),
+            (DutiesPayer::Sender, Incoterm::DDP, ExportFiling::NotApplicable)
+        );
         let e = raw(serde_json::json!({"contents_type": "gift", "currency": "EUR", "incoterm": "DDP", "duties_payer": "recipient", "commodities": [tee()]}))
             .validate(c("DE"), c("GB"), "customs")
             .unwrap_err();

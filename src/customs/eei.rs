@@ -111,7 +111,11 @@ pub fn assess(origin: CountryCode, destination: CountryCode, lines: &[Line<'_>])
             reasons.push(format!("commodities[{}] is exported under licence {licence}", l.index));
         }
         if ROUGH_DIAMONDS.contains(&l.hs_code.subheading()) {
-            reasons.push(format!("commodities[{}] is rough diamonds (HS {})", l.index, l.hs_code.subheading()));
+            reasons.push(format!(
+                "commodities[{}] is rough diamonds (HS {})",
+                l.index,
+                l.hs_code.subheading()
+            ));
         }
         if let Some(eccn) = l.eccn.filter(|e| !e.eq_ignore_ascii_case("EAR99")) {
             if destination.is_any(CCL_ANY_VALUE) {
@@ -244,7 +248,10 @@ mod tests {
 
     #[test]
     fn low_value_is_exempt_and_the_boundary_is_inclusive() {
-        assert_eq!(run("US", "DE", &[l("6109100012", "2500.00")]), Requirement::Exempt(LEGEND_LOW_VALUE));
+        assert_eq!(
+            run("US", "DE", &[l("6109100012", "2500.00")]),
+            Requirement::Exempt(LEGEND_LOW_VALUE)
+        );
         assert_eq!(
             run("US", "DE", &[l("6109100012", "1200"), l("8471300100", "1400")]),
             Requirement::Exempt(LEGEND_LOW_VALUE)
@@ -263,13 +270,27 @@ mod tests {
 
     #[test]
     fn lines_sharing_a_schedule_b_are_summed() {
-        let r = run("US", "GB", &[l("8471.30.0100", "1500"), l("6109100012", "100"), l("8471300100", "1000.50")]);
+        let r = run(
+            "US",
+            "GB",
+            &[l("8471.30.0100", "1500"), l("6109100012", "100"), l("8471300100", "1000.50")],
+        );
         let Requirement::Required(reasons) = r else { panic!("{r:?}") };
         assert_eq!(reasons.len(), 1);
-        assert!(reasons[0].starts_with("commodities[0], commodities[2] with Schedule B 8471300100 are worth together 2500.50 USD"), "{}", reasons[0]);
+        assert!(
+            reasons[0].starts_with("commodities[0], commodities[2] with Schedule B 8471300100 are worth together 2500.50 USD"),
+            "{}",
+            reasons[0]
+        );
         // Shorter codes group by the code given, so a 6-digit and a 10-digit code are separate groups.
-        assert_eq!(run("US", "GB", &[l("847130", "1500"), l("8471300100", "1500")]), Requirement::Exempt(LEGEND_LOW_VALUE));
-        assert!(matches!(run("US", "GB", &[l("847130", "1500"), l("847130", "1500")]), Requirement::Required(_)));
+        assert_eq!(
+            run("US", "GB", &[l("847130", "1500"), l("8471300100", "1500")]),
+            Requirement::Exempt(LEGEND_LOW_VALUE)
+        );
+        assert!(matches!(
+            run("US", "GB", &[l("847130", "1500"), l("847130", "1500")]),
+            Requirement::Required(_)
+        ));
     }
 
     #[test]
@@ -277,7 +298,9 @@ mod tests {
         assert_eq!(run("US", "CA", &[l("8471300100", "9000")]), Requirement::Exempt(LEGEND_CANADA));
         let mut licensed = l("8471300100", "100");
         licensed.licence = Some("D123456");
-        let Requirement::Required(reasons) = run("US", "CA", &[licensed]) else { panic!() };
+        let Requirement::Required(reasons) = run("US", "CA", &[licensed]) else {
+            panic!()
+        };
         assert_eq!(reasons, vec!["commodities[0] is exported under licence D123456".to_string()]);
     }
 
@@ -292,8 +315,13 @@ mod tests {
     fn controlled_eccn_to_china_russia_venezuela() {
         let mut x = l("8471300100", "50");
         x.eccn = Some("5A992");
-        let Requirement::Required(reasons) = run("US", "CN", std::slice::from_ref(&x)) else { panic!() };
-        assert_eq!(reasons, vec!["commodities[0] has ECCN 5A992 (not EAR99) and goes to CN".to_string()]);
+        let Requirement::Required(reasons) = run("US", "CN", std::slice::from_ref(&x)) else {
+            panic!()
+        };
+        assert_eq!(
+            reasons,
+            vec!["commodities[0] has ECCN 5A992 (not EAR99) and goes to CN".to_string()]
+        );
         assert!(matches!(run("US", "RU", std::slice::from_ref(&x)), Requirement::Required(_)));
         assert!(matches!(run("US", "VE", std::slice::from_ref(&x)), Requirement::Required(_)));
         assert_eq!(run("US", "DE", std::slice::from_ref(&x)), Requirement::Exempt(LEGEND_LOW_VALUE));
@@ -321,18 +349,26 @@ mod tests {
     #[test]
     fn resolution() {
         let itn: Itn = "X20250317123456".parse().unwrap();
-        let req = Requirement::Required(vec!["commodities[0] with Schedule B 8471300100 is worth 3000 USD, over 2500 USD".into()]);
+        let req = Requirement::Required(vec![
+            "commodities[0] with Schedule B 8471300100 is worth 3000 USD, over 2500 USD".into()
+        ]);
         assert_eq!(resolve(&req, c("DE"), Some(itn.clone()), None), Ok(ExportFiling::Itn(itn.clone())));
         let err = resolve(&req, c("DE"), None, Some(LEGEND_LOW_VALUE.into())).unwrap_err();
         assert!(err.contains("commodities[0]") && err.contains("does not apply"), "{err}");
         let exempt = Requirement::Exempt(LEGEND_LOW_VALUE);
-        assert_eq!(resolve(&exempt, c("DE"), None, None), Ok(ExportFiling::Exemption(LEGEND_LOW_VALUE.into())));
+        assert_eq!(
+            resolve(&exempt, c("DE"), None, None),
+            Ok(ExportFiling::Exemption(LEGEND_LOW_VALUE.into()))
+        );
         assert!(resolve(&exempt, c("DE"), None, Some(LEGEND_CANADA.into())).is_err());
         assert_eq!(
             resolve(&Requirement::Exempt(LEGEND_CANADA), c("CA"), None, None),
             Ok(ExportFiling::Exemption(LEGEND_CANADA.into()))
         );
-        assert_eq!(resolve(&Requirement::NotApplicable, c("US"), None, None), Ok(ExportFiling::NotApplicable));
+        assert_eq!(
+            resolve(&Requirement::NotApplicable, c("US"), None, None),
+            Ok(ExportFiling::NotApplicable)
+        );
     }
 
     #[test]
@@ -340,7 +376,14 @@ mod tests {
         assert_eq!(parse_legend("no eei 30.37(A)").unwrap(), "NO EEI 30.37(a)");
         assert_eq!(parse_legend("NO EEI  30.36").unwrap(), "NO EEI 30.36");
         assert_eq!(parse_legend("NO EEI 30.37(h)").unwrap(), "NO EEI 30.37(h)");
-        for bad in ["NOEEI 30.37(a)", "NO EEI 30.5", "NO EEI 30.37(a", "NO EEI 30.37()", "EEI 30.37(a)", ""] {
+        for bad in [
+            "NOEEI 30.37(a)",
+            "NO EEI 30.5",
+            "NO EEI 30.37(a",
+            "NO EEI 30.37()",
+            "EEI 30.37(a)",
+            "",
+        ] {
             assert!(parse_legend(bad).is_err(), "{bad}");
         }
     }

@@ -132,13 +132,18 @@ pub fn round(d: Decimal, places: u32) -> Decimal {
 /// A money amount with exactly two decimals (`2500.50`, `12.00`).
 pub fn money_text(d: Decimal) -> String {
     let cents = d.to_cents();
-    format!("{}{}.{:02}", if cents < 0 { "-" } else { "" }, cents.unsigned_abs() / 100, cents.unsigned_abs() % 100)
+    format!(
+        "{}{}.{:02}",
+        if cents < 0 { "-" } else { "" },
+        cents.unsigned_abs() / 100,
+        cents.unsigned_abs() % 100
+    )
 }
 
 /// EU customs union members (plus Monaco, inside it through France).
 const EU_CUSTOMS_UNION: &[&str] = &[
-    "AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR", "HR", "HU", "IE", "IT", "LT", "LU", "LV", "MC", "MT", "NL", "PL",
-    "PT", "RO", "SE", "SI", "SK",
+    "AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR", "HR", "HU", "IE", "IT", "LT", "LU", "LV", "MC", "MT", "NL",
+    "PL", "PT", "RO", "SE", "SI", "SK",
 ];
 
 /// True when goods from `from` to `to` cross a customs border, so a label
@@ -236,11 +241,16 @@ mod tests {
     #[test]
     fn required_and_country_errors() {
         let e = validate_for("US", "DE", None, "shipment", true).unwrap_err();
-        assert!(matches!(e, CustomsError::Required { ref path, .. } if path == "shipment.customs"), "{e}");
+        assert!(
+            matches!(e, CustomsError::Required { ref path, .. } if path == "shipment.customs"),
+            "{e}"
+        );
         assert_eq!(validate_for("US", "PR", None, "shipment", true), Ok(None));
         assert_eq!(validate_for("US", "DE", None, "shipment", false), Ok(None));
         let raw = RawDeclaration::default();
-        let CustomsError::Invalid(e) = validate_for("USA", "DE", Some(&raw), "", true).unwrap_err() else { panic!() };
+        let CustomsError::Invalid(e) = validate_for("USA", "DE", Some(&raw), "", true).unwrap_err() else {
+            panic!()
+        };
         assert_eq!(e.0[0].field, "from.country");
     }
 }
