@@ -91,7 +91,12 @@ fn validate(order: &QuoteOrder) -> Result<Declaration, FlowError> {
 }
 
 impl Gateway {
-    /// Quotes duties and taxes of a declaration and stores the quote for `owner`.
+    /// Quotes duties and taxes of a declaration and stores the quote for `owner`
+    /// (committed before this returns).
+    ///
+    /// # Errors
+    /// `InvalidDocument` (not the request shape), `InvalidCustoms` (every bad
+    /// field), `UnknownProvider`, `LandedCost` (the provider failed), `Store`.
     pub async fn quote_landed_cost(&self, owner: &str, body: &[u8]) -> Result<CustomsQuote, FlowError> {
         let order: QuoteOrder = serde_json::from_slice(body).map_err(|e| FlowError::InvalidDocument(e.to_string()))?;
         let declaration = validate(&order)?;
@@ -135,6 +140,9 @@ impl Gateway {
     }
 
     /// A stored quote visible to `viewer` (`None`: an operator sees all).
+    ///
+    /// # Errors
+    /// `NotFound` when it does not exist or belongs to another owner; `Store`.
     pub async fn customs_quote(&self, viewer: Option<&str>, id: &str) -> Result<QuoteRecord, FlowError> {
         self.store
             .customs_quote(id)
@@ -144,6 +152,9 @@ impl Gateway {
     }
 
     /// The commercial invoice (PDF) of a stored quote's declaration: (invoice number, PDF bytes).
+    ///
+    /// # Errors
+    /// As [`Gateway::customs_quote`]; `Internal` when the stored request no longer reads.
     pub async fn commercial_invoice(&self, viewer: Option<&str>, id: &str) -> Result<(String, Vec<u8>), FlowError> {
         let record = self.customs_quote(viewer, id).await?;
         let order: QuoteOrder = serde_json::from_value(record.request.clone())

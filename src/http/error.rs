@@ -84,7 +84,8 @@ impl ApiError {
                     use crate::connectors::carriers::CarrierError as C;
                     match e {
                         C::Rejected { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "landed-cost-rejected"),
-                        C::Unsupported(_) | C::Invalid(_) => (StatusCode::UNPROCESSABLE_ENTITY, "landed-cost-rejected"),
+                        // A provider without credentials or base URL: the gateway's configuration, not the caller.
+                        C::Unsupported(_) | C::Invalid(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
                         C::Auth(_) => (StatusCode::BAD_GATEWAY, "landed-cost-auth"),
                         C::Parse(_) => (StatusCode::BAD_GATEWAY, "landed-cost-response"),
                         C::RateLimited | C::Unavailable(_) | C::Network(_) => (StatusCode::BAD_GATEWAY, "landed-cost-unavailable"),

@@ -66,6 +66,9 @@ fn record(r: &sqlx::any::AnyRow) -> Result<QuoteRecord, sqlx::Error> {
 
 impl Store {
     /// Stores a quote; committed before this returns.
+    ///
+    /// # Errors
+    /// The database's.
     pub async fn insert_customs_quote(&self, q: &NewQuote<'_>) -> Result<(), StoreError> {
         let mut tx = self.begin_write().await?;
         sqlx::query(
@@ -89,6 +92,9 @@ impl Store {
     }
 
     /// One quote, whoever owns it (callers check the owner).
+    ///
+    /// # Errors
+    /// The database's.
     pub async fn customs_quote(&self, id: &str) -> Result<Option<QuoteRecord>, StoreError> {
         let row = sqlx::query("SELECT id, owner, provider, request, quote, created_at, expires_at FROM customs_quotes WHERE id = $1")
             .bind(id)

@@ -87,9 +87,7 @@ fn kg(weight: Decimal, unit: WeightUnit) -> Decimal {
     match unit {
         WeightUnit::Kg => weight,
         // 1 lb = 0.45359237 kg, rounded to 0.01 kg.
-        WeightUnit::Lb => {
-            Decimal::from_cents((weight * "0.45359237".parse().unwrap_or_default() * Decimal::from_int(100)).to_cents() / 100)
-        }
+        WeightUnit::Lb => Decimal::from_cents((weight * "0.45359237".parse().unwrap_or_default()).to_cents()),
     }
 }
 
@@ -102,6 +100,7 @@ fn cm(d: Decimal, unit: LengthUnit) -> Decimal {
 
 /// The request body (metric units).
 pub fn request(r: &QuoteRequest, account: &str, product: &str) -> Value {
+    // Without packages, one parcel weighing what the lines weigh (0.5 kg when no line says).
     let packages: Vec<Value> = if r.packages.is_empty() {
         let total = r.lines.iter().filter_map(|l| l.weight_kg).fold(Decimal::default(), |a, w| a + w);
         let weight = if total.is_zero() { Decimal::from_cents(50) } else { total };
@@ -258,4 +257,48 @@ pub fn parse(body: &[u8], r: &QuoteRequest) -> Result<LandedCost, CarrierError> 
         guaranteed: false,
         quote_id: v["quotationId"].as_str().map(str::to_string),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn units_convert_to_metric_to_the_hundredth() {
+        let d = |s: &str| s.parse::<Decimal>().unwrap();
+        // 4.51 lb = 2.0457… kg; 10 lb = 4.5359… kg; 12.5 in = 31.75 cm.
+        assert_eq!(kg(d("4.51"), WeightUnit::Lb), d("2.05"));
+        assert_eq!(kg(d("10"), WeightUnit::Lb), d("4.54"));
+        assert_eq!(kg(d("3.2"), WeightUnit::Kg), d("3.2"));
+        assert_eq!(cm(d("12.5"), LengthUnit::In), d("31.75"));
+    }
+
+    #[test]
+    fn breakdowns_are_read_per_type() {
+        let r: QuoteRequest = serde_json::from_value(serde_json::json!({
+            "from": {"street": ["a"], "city": "Columbus", "postal_code": "43228", "country": "US"},
+            "to": {"street": ["b"], "city": "Toronto", "postal_code": "M5H 1J9", "country": "CA"},
+            "currency": "USD", "shipping": 20, "insurance": 0, "incoterm": null, "commercial": true, "packages": [],
+            "lines": [{"reference": "1", "sku": null, "description": "Pad", "hs_code": "870830", "origin": "CN",
+                       "quantity": 2, "unit_value": 50, "weight_kg": null}]
+        }))
+        .unwrap();
+        let body = br#"{"products": [{"productCode": "P", "detailedPriceBreakdown": [
+              {"currencyType": "BASEC", "priceCurrency": "EUR", "breakdown": [{"name": "TOTAL DUTIES", "typeCode": "DUTY", "price": 99}]},
+              {"currencyType": "BILLC", "priceCurrency": "USD", "breakdown": [
+                {"name": "TOTAL DUTIES", "typeCode": "DUTY", "price": 6.0}, {"name": "TOTAL TAXES", "typeCode": "TAX", "price": 6.3},
+                {"name": "BROKERAGE FEE", "typeCode": "FEE", "price": 9.95}, {"name": "TOTAL FEES", "typeCode": "FEE", "price": 12.45}]}],
+            "items": [{"number": 1, "breakdown": [{"name": "DUTY", "typeCode": "DUTY", "price": 6.0, "tariffRateFormula": "(0.06 * COST)"}]}]}]}"#;
+        let q = parse(body, &r).unwrap();
+        assert_eq!(q.currency, "USD");
+        assert_eq!(q.items[0].duty.to_string(), "6");
+        assert_eq!(q.items[0].formula.as_deref(), Some("duty (0.06 * COST)"));
+        assert!(q.de_minimis_applied, "no TAX entry on the item: waived");
+        let t = &q.totals;
+        assert_eq!(
+            [t.duties, t.taxes, t.fees, t.brokerage, t.landed_total].map(|d| d.to_string()),
+            ["6", "6.3", "2.5", "9.95", "144.75"]
+        );
+        assert!(matches!(parse(br#"{"products": []}"#, &r), Err(CarrierError::Parse(_))));
+    }
 }
