@@ -6,17 +6,19 @@
 //! by HS prefix and destination, VAT/GST by destination, de minimis
 //! thresholds, clearance fees), so every answer is checkable to the cent.
 
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use actix_web::{web, HttpRequest, HttpResponse};
-use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::{record, MockCarrier, MockState, RunningMock};
 use crate::connectors::carriers::json::{decimal, exact};
 use crate::connectors::landed_cost::zonos::num;
 use crate::model::Decimal;
+
+mod tariffs;
+
+use tariffs::{compute, digits, percent, tables, Goods};
 
 /// The service token the Zonos mock accepts.
 pub const ZONOS_TOKEN: &str = "mock-zonos-token";
@@ -68,150 +70,6 @@ pub fn start_all(fixtures: PathBuf, first_port: u16, workers: usize) -> std::io:
             super::start(m, fixtures.clone(), &addr, workers)
         })
         .collect()
-}
-
-// ---------------------------------------------------------------- the tables
-
-#[derive(Debug, Deserialize)]
-struct Tables {
-    usd_per_unit: BTreeMap<String, Decimal>,
-    destinations: BTreeMap<String, Destination>,
-}
-
-#[derive(Debug, Deserialize)]
-struct Destination {
-    valuation: String,
-    duty_de_minimis_usd: Decimal,
-    tax_de_minimis_usd: Decimal,
-    default_duty_rate: Decimal,
-    shipping_duty_rate: Decimal,
-    duty_rates: BTreeMap<String, Decimal>,
-    duty_free_origins: Vec<String>,
-    tax: Tax,
-    fees: Vec<FeeRow>,
-}
-
-#[derive(Debug, Deserialize)]
-struct Tax {
-    name: String,
-    rate: Decimal,
-    on_shipping: bool,
-}
-
-#[derive(Debug, Deserialize)]
-struct FeeRow {
-    description: String,
-    #[serde(rename = "type")]
-    kind: String,
-    amount: Decimal,
-}
-
-fn tables(dir: &Path) -> Tables {
-    let path = dir.join("tariffs.json");
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("fixture {}: {e}", path.display()));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("fixture {}: {e}", path.display()))
-}
-
-/// One line of goods as the mocks see it.
-struct Goods {
-    id: String,
-    value: Decimal,
-    hs: String,
-    origin: String,
-}
-
-struct LineResult {
-    duty: Option<i64>,
-    duty_rate: Decimal,
-    tax: Option<i64>,
-}
-
-struct Computed {
-    lines: Vec<LineResult>,
-    shipping_duty: Option<i64>,
-    shipping_tax: Option<i64>,
-    shipping_duty_rate: Decimal,
-    tax_name: String,
-    tax_rate: Decimal,
-    fees: Vec<(String, String, i64)>,
-    waived: Vec<(&'static str, Decimal)>,
-}
-
-fn digits(hs: &str) -> Option<String> {
-    let d: String = hs.chars().filter(|c| *c != '.').collect();
-    (d.len() >= 6 && d.len() <= 10 && d.bytes().all(|b| b.is_ascii_digit())).then_some(d)
-}
-
-fn percent(rate: Decimal) -> String {
-    format!("{}%", rate * Decimal::from_int(100))
-}
-
-/// Duties, taxes and fees; `Err((param, message))` for an unsupported destination or currency.
-fn compute(t: &Tables, dest: &str, currency: &str, shipping: Decimal, goods: &[Goods]) -> Result<Computed, (String, String)> {
-    let d = t.destinations.get(dest).ok_or_else(|| {
-        (
-            "destination".to_string(),
-            format!("landed cost is not available for destination {dest}"),
-        )
-    })?;
-    let fx = t
-        .usd_per_unit
-        .get(currency)
-        .ok_or_else(|| ("currency".to_string(), format!("unsupported currency {currency}")))?;
-    let total = goods.iter().fold(Decimal::default(), |a, g| a + g.value);
-    let usd = total * *fx;
-    let no_duty = usd <= d.duty_de_minimis_usd;
-    let no_tax = usd <= d.tax_de_minimis_usd;
-    let mut waived = Vec::new();
-    if no_duty {
-        waived.push(("duty", d.duty_de_minimis_usd));
-    }
-    if no_tax {
-        waived.push(("tax", d.tax_de_minimis_usd));
-    }
-    let lines = goods
-        .iter()
-        .map(|g| {
-            let rate = if d.duty_free_origins.contains(&g.origin) {
-                Decimal::default()
-            } else {
-                d.duty_rates
-                    .iter()
-                    .filter(|(prefix, _)| g.hs.starts_with(prefix.as_str()))
-                    .max_by_key(|(prefix, _)| prefix.len())
-                    .map(|(_, r)| *r)
-                    .unwrap_or(d.default_duty_rate)
-            };
-            let duty = (!no_duty).then(|| (g.value * rate).to_cents());
-            let tax = (!no_tax).then(|| ((g.value + Decimal::from_cents(duty.unwrap_or(0))) * d.tax.rate).to_cents());
-            LineResult {
-                duty,
-                duty_rate: rate,
-                tax,
-            }
-        })
-        .collect();
-    let shipping_duty = (!no_duty && d.valuation == "CIF").then(|| (shipping * d.shipping_duty_rate).to_cents());
-    let shipping_tax =
-        (!no_tax && d.tax.on_shipping).then(|| ((shipping + Decimal::from_cents(shipping_duty.unwrap_or(0))) * d.tax.rate).to_cents());
-    let fees = if no_duty && no_tax {
-        Vec::new()
-    } else {
-        d.fees
-            .iter()
-            .map(|f| (f.description.clone(), f.kind.clone(), f.amount.to_cents()))
-            .collect()
-    };
-    Ok(Computed {
-        lines,
-        shipping_duty,
-        shipping_tax,
-        shipping_duty_rate: d.shipping_duty_rate,
-        tax_name: d.tax.name.clone(),
-        tax_rate: d.tax.rate,
-        fees,
-        waived,
-    })
 }
 
 fn money(c: i64) -> Value {
