@@ -46,6 +46,11 @@ impl LandedCostConfig {
     /// # Errors
     /// A message naming the offending key.
     pub fn check(&self) -> Result<(), String> {
+        for (id, c) in [("zonos", &self.zonos), ("dhl", &self.dhl)] {
+            if c.as_ref().is_some_and(|c| !c.shippers.is_empty()) {
+                return Err(format!("landed_cost.{id}.shippers: landed-cost providers have one account"));
+            }
+        }
         if let Some(p) = &self.default_provider {
             let configured = match p.as_str() {
                 "zonos" => self.zonos.is_some(),
@@ -295,6 +300,10 @@ mod tests {
             .unwrap_err()
             .contains("one of zonos, dhl"));
         assert!(toml::from_str::<LandedCostConfig>("[easyship]\nkey = \"k\"").is_err());
+        assert!(config("[zonos.shippers.dc-2]\nkey = \"k\"")
+            .check()
+            .unwrap_err()
+            .contains("one account"));
         let providers = LandedCostProviders::new(&config("[dhl]\nbase_url = \"http://127.0.0.1:1\"\n")).unwrap();
         assert_eq!(
             providers.get(None).map(|(id, _)| id),
