@@ -460,7 +460,11 @@ async fn refused_credentials_are_a_typed_gateway_error() {
         mock(&mocks, "zonos").base_url
     );
     let app = spawn(setup).await;
-    let p = problem(app.post_json("/v1/customs/quotes", &app.client_key, "-", &order("DE", "US")).await, 502).await;
+    let p = problem(
+        app.post_json("/v1/customs/quotes", &app.client_key, "-", &order("DE", "US")).await,
+        502,
+    )
+    .await;
     assert_eq!(p["type"], "https://tradelane.dev/problems/landed-cost-auth");
     // Refused credentials are not retried, and the token never reaches the caller.
     assert_eq!(mock(&mocks, "zonos").state.requests().len(), 1);
