@@ -353,7 +353,9 @@ fn add_customs(shipment: &mut Value, d: &Declaration, s: &Shipment, account: &st
         ExportFiling::NotApplicable => {}
     }
     shipment["ShipmentServiceOptions"] = json!({ "InternationalForms": forms });
-    shipment["Description"] = json!(clip(&d.commodities[0].description, 50));
+    // Description of the goods (≤ 50), cut at a word.
+    let goods = wrap(&d.commodities[0].description, 50, usize::MAX).and_then(|l| l.into_iter().next());
+    shipment["Description"] = json!(goods.unwrap_or_default());
     if let Some(total) = invoice_line_total(d) {
         shipment["InvoiceLineTotal"] = total;
     }
