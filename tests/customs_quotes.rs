@@ -476,3 +476,55 @@ async fn refused_credentials_are_a_typed_gateway_error() {
     assert_eq!(p["type"], "https://tradelane.dev/problems/unknown-provider");
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mock_carriers_command_also_serves_the_landed_cost_mocks() {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_tradelane"))
+        .args(["mock-carriers", "--port", "0"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    // The configuration is printed at start; read it up to the last table.
+    let printed = tokio::task::spawn_blocking(move || {
+        let mut text = String::new();
+        for line in std::io::BufReader::new(stdout).lines() {
+            let line = line.unwrap();
+            let done = line.starts_with("account_number") && text.contains("[landed_cost.dhl]");
+            text.push_str(&line);
+            text.push('\n');
+            if done {
+                break;
+            }
+        }
+        text
+    })
+    .await
+    .unwrap();
+    let config: toml::Value = toml::from_str(&printed).unwrap();
+    let zonos = config["landed_cost"]["zonos"]["base_url"].as_str().unwrap().to_string();
+    assert_eq!(config["landed_cost"]["zonos"]["key"].as_str(), Some(landed_cost::ZONOS_TOKEN));
+    assert!(config["landed_cost"]["dhl"]["base_url"]
+        .as_str()
+        .unwrap()
+        .starts_with("http://127.0.0.1:"));
+    // The printed settings work: the Zonos mock answers a quote.
+    let r = reqwest::Client::new()
+        .post(format!("{zonos}/v1/landed_cost"))
+        .header("zonos-version", "2019-11-21")
+        .header("serviceToken", landed_cost::ZONOS_TOKEN)
+        .json(&json!({"currency": "USD", "ship_to": {"country": "GB"}, "shipping": {"amount": 0},
+                      "items": [{"id": "1", "amount": 200, "quantity": 1, "hs_code": "848210", "country_of_origin": "US"}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let v: Value = r.json().await.unwrap();
+    // GB: 4 % duty on bearings, 20 % VAT on value + duty.
+    assert_eq!(v["amount_subtotal"], json!({"duties": 8, "taxes": 41.6, "fees": 11}));
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
