@@ -861,3 +861,16 @@ async fn mock_checks_the_customs_form_in_usps_shape() {
         "customsForm.contentComments: is required (at most 25 characters) when customsContentType is OTHER"
     );
 }
+
+#[test]
+fn territories_stay_on_the_domestic_api() {
+    let mut r = label_request();
+    r.shipment.to.country = "PR".into();
+    assert_eq!(usps::label_path(&r.shipment), "/labels/v3/label");
+    // The domestic API addresses territories with a state code; a PR country stays unsupported as before.
+    assert!(matches!(
+        usps::build_label_request(&r, &r.shipment.packages[0]),
+        Err(CarrierError::Unsupported(_))
+    ));
+    assert_eq!(usps::label_path(&to_france().shipment), usps::INTERNATIONAL_LABEL_PATH);
+}

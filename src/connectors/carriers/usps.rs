@@ -524,12 +524,21 @@ pub fn image_type(f: LabelFormat) -> &'static str {
 /// Path of the International Labels API.
 pub const INTERNATIONAL_LABEL_PATH: &str = "/international-labels/v3/international-label";
 
+/// US territories and freely associated states USPS serves as domestic mail
+/// (addressed with a state code, not a country): never the international API.
+const DOMESTIC_AREAS: &[&str] = &["US", "PR", "VI", "GU", "AS", "MP", "UM", "FM", "MH", "PW"];
+
+/// True when the destination goes through International Labels.
+fn abroad(s: &Shipment) -> bool {
+    !DOMESTIC_AREAS.iter().any(|c| s.to.country.trim().eq_ignore_ascii_case(c))
+}
+
 /// The label API for a shipment: domestic, or International Labels for a foreign destination.
 pub fn label_path(s: &Shipment) -> &'static str {
-    if s.to.country.eq_ignore_ascii_case("US") {
-        "/labels/v3/label"
-    } else {
+    if abroad(s) {
         INTERNATIONAL_LABEL_PATH
+    } else {
+        "/labels/v3/label"
     }
 }
 
@@ -542,7 +551,7 @@ pub fn is_international_class(mail_class: &str) -> bool {
 /// with its customs form when the destination is abroad.
 pub fn build_label_request(r: &LabelRequest, p: &Package) -> Result<Value, CarrierError> {
     let s = &r.shipment;
-    if !s.to.country.eq_ignore_ascii_case("US") {
+    if abroad(s) {
         return build_international_label_request(r, p);
     }
     domestic(&s.from, "from")?;
