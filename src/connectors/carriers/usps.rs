@@ -463,17 +463,14 @@ pub fn build_payment_authorization(account: &CarrierAccount) -> Result<Value, Ca
     Ok(json!({ "roles": [role("PAYER"), role("LABEL_OWNER")] }))
 }
 
-fn label_address(a: &Address, role: &str) -> Result<Value, CarrierError> {
-    let (zip, plus4) = zip_parts(a)?;
+/// What every USPS label address has: first and last name or firm, street
+/// lines, city and a phone of digits only.
+fn addressee(a: &Address, role: &str) -> Result<Map<String, Value>, CarrierError> {
     let street = a
         .street
         .first()
         .filter(|s| !s.trim().is_empty())
         .ok_or_else(|| CarrierError::Invalid(format!("{role} address has no street")))?;
-    let state = a
-        .state
-        .as_deref()
-        .ok_or_else(|| CarrierError::Invalid(format!("{role} address has no state")))?;
     let mut m = Map::new();
     if let Some(name) = a.name.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
         let (first, last) = name.rsplit_once(' ').unwrap_or((name, ""));
@@ -494,17 +491,27 @@ fn label_address(a: &Address, role: &str) -> Result<Value, CarrierError> {
         m.insert("secondaryAddress".into(), json!(rest.trim()));
     }
     m.insert("city".into(), json!(a.city));
-    m.insert("state".into(), json!(state.to_ascii_uppercase()));
-    m.insert("ZIPCode".into(), json!(zip));
-    if let Some(p4) = plus4 {
-        m.insert("ZIPPlus4".into(), json!(p4));
-    }
     if let Some(phone) = a.phone.as_deref() {
         // USPS wants the number without punctuation.
         let digits: String = phone.chars().filter(char::is_ascii_digit).collect();
         if !digits.is_empty() {
             m.insert("phone".into(), json!(digits));
         }
+    }
+    Ok(m)
+}
+
+fn label_address(a: &Address, role: &str) -> Result<Value, CarrierError> {
+    let (zip, plus4) = zip_parts(a)?;
+    let state = a
+        .state
+        .as_deref()
+        .ok_or_else(|| CarrierError::Invalid(format!("{role} address has no state")))?;
+    let mut m = addressee(a, role)?;
+    m.insert("state".into(), json!(state.to_ascii_uppercase()));
+    m.insert("ZIPCode".into(), json!(zip));
+    if let Some(p4) = plus4 {
+        m.insert("ZIPPlus4".into(), json!(p4));
     }
     if let Some(email) = a.email.as_deref().filter(|e| !e.is_empty()) {
         m.insert("email".into(), json!(email));
@@ -714,31 +721,7 @@ pub fn customs_form(d: &Declaration) -> Result<Value, CarrierError> {
 
 /// The destination of an international label (`InternationalLabelAddress`).
 fn international_address(a: &Address, country: CountryCode) -> Result<Value, CarrierError> {
-    let street = a
-        .street
-        .first()
-        .filter(|s| !s.trim().is_empty())
-        .ok_or_else(|| CarrierError::Invalid("to address has no street".into()))?;
-    let mut m = Map::new();
-    if let Some(name) = a.name.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
-        let (first, last) = name.rsplit_once(' ').unwrap_or((name, ""));
-        m.insert("firstName".into(), json!(first.trim()));
-        if !last.is_empty() {
-            m.insert("lastName".into(), json!(last));
-        }
-    }
-    if let Some(firm) = a.company.as_deref().filter(|c| !c.trim().is_empty()) {
-        m.insert("firm".into(), json!(firm));
-    }
-    if m.is_empty() {
-        return Err(CarrierError::Invalid("to address needs a name or a company".into()));
-    }
-    m.insert("streetAddress".into(), json!(street));
-    let rest = a.street[1..].join(" ");
-    if !rest.trim().is_empty() {
-        m.insert("secondaryAddress".into(), json!(rest.trim()));
-    }
-    m.insert("city".into(), json!(a.city));
+    let mut m = addressee(a, "to")?;
     if let Some(p) = a.state.as_deref().filter(|p| !p.trim().is_empty()) {
         m.insert("province".into(), json!(p));
     }
@@ -747,12 +730,6 @@ fn international_address(a: &Address, country: CountryCode) -> Result<Value, Car
     }
     m.insert("country".into(), json!(country.name()));
     m.insert("countryISOAlpha2Code".into(), json!(country.as_str()));
-    if let Some(phone) = a.phone.as_deref() {
-        let digits: String = phone.chars().filter(char::is_ascii_digit).collect();
-        if !digits.is_empty() {
-            m.insert("phone".into(), json!(digits));
-        }
-    }
     Ok(Value::Object(m))
 }
 

@@ -212,52 +212,70 @@ async fn options_search(state: web::Data<MockState>, req: HttpRequest, body: web
         .body(state.fixture("options-search.json"))
 }
 
-async fn label(state: web::Data<MockState>, req: HttpRequest, body: web::Bytes) -> HttpResponse {
-    record(&state, &req, &body);
-    if !state.bearer_ok(&req) {
-        return unauthorized();
+/// Bearer token and payment authorization token of a label call.
+fn paid(state: &MockState, req: &HttpRequest) -> Result<(), Box<HttpResponse>> {
+    if !state.bearer_ok(req) {
+        return Err(Box::new(unauthorized()));
     }
-    if !payment_ok(&req) {
-        return error(
+    if !payment_ok(req) {
+        return Err(Box::new(error(
             403,
             "403",
             "Missing or invalid X-Payment-Authorization-Token header.",
             Some("X-Payment-Authorization-Token"),
-        );
+        )));
     }
-    let v = match json_body(&body) {
-        Ok(v) => v,
-        Err(r) => return *r,
-    };
-    let mut required = vec![];
-    for a in ["toAddress", "fromAddress"] {
-        for f in ["streetAddress", "city", "state", "ZIPCode"] {
-            required.push(format!("{a}.{f}"));
-        }
-    }
-    for f in [
-        "mailClass",
-        "rateIndicator",
-        "weightUOM",
-        "weight",
-        "dimensionsUOM",
-        "length",
-        "width",
-        "height",
-        "processingCategory",
-        "mailingDate",
-        "destinationEntryFacilityType",
-    ] {
-        required.push(format!("packageDescription.{f}"));
-    }
+    Ok(())
+}
+
+/// A label request body: paid for, JSON, with the `required` fields and a name or firm on both addresses.
+fn label_body(state: &MockState, req: &HttpRequest, body: &[u8], required: &[String]) -> Result<Value, Box<HttpResponse>> {
+    paid(state, req)?;
+    let v = json_body(body)?;
     let required: Vec<&str> = required.iter().map(String::as_str).collect();
     if let Some(f) = first_missing(&v, &required) {
-        return missing(f);
+        return Err(Box::new(missing(f)));
     }
     for a in ["toAddress", "fromAddress"] {
         if first_missing(&v[a], &["firm"]).is_some() && first_missing(&v[a], &["firstName", "lastName"]).is_some() {
-            return error(400, "020160", &format!("{a}: First and Last Name or Firm are required."), Some(a));
+            return Err(Box::new(error(
+                400,
+                "020160",
+                &format!("{a}: First and Last Name or Firm are required."),
+                Some(a),
+            )));
         }
+    }
+    Ok(v)
+}
+
+/// `prefix.field` for each field.
+fn under(prefix: &str, fields: &[&str]) -> Vec<String> {
+    fields.iter().map(|f| format!("{prefix}.{f}")).collect()
+}
+
+async fn label(state: web::Data<MockState>, req: HttpRequest, body: web::Bytes) -> HttpResponse {
+    record(&state, &req, &body);
+    let mut required = under("toAddress", &["streetAddress", "city", "state", "ZIPCode"]);
+    required.extend(under("fromAddress", &["streetAddress", "city", "state", "ZIPCode"]));
+    required.extend(under(
+        "packageDescription",
+        &[
+            "mailClass",
+            "rateIndicator",
+            "weightUOM",
+            "weight",
+            "dimensionsUOM",
+            "length",
+            "width",
+            "height",
+            "processingCategory",
+            "mailingDate",
+            "destinationEntryFacilityType",
+        ],
+    ));
+    if let Err(r) = label_body(&state, &req, &body, &required) {
+        return *r;
     }
     label_answer(&state, &req, 200, "label-metadata.json")
 }
@@ -396,32 +414,11 @@ fn check_customs_form(form: &Value) -> Result<(), Box<HttpResponse>> {
 
 async fn international_label(state: web::Data<MockState>, req: HttpRequest, body: web::Bytes) -> HttpResponse {
     record(&state, &req, &body);
-    if !state.bearer_ok(&req) {
-        return unauthorized();
-    }
-    if !payment_ok(&req) {
-        return error(
-            403,
-            "403",
-            "Missing or invalid X-Payment-Authorization-Token header.",
-            Some("X-Payment-Authorization-Token"),
-        );
-    }
-    let v = match json_body(&body) {
-        Ok(v) => v,
-        Err(r) => return *r,
-    };
-    let mut required: Vec<String> = ["streetAddress", "city", "country", "countryISOAlpha2Code"]
-        .iter()
-        .map(|f| format!("toAddress.{f}"))
-        .collect();
-    required.extend(
-        ["streetAddress", "city", "state", "ZIPCode"]
-            .iter()
-            .map(|f| format!("fromAddress.{f}")),
-    );
-    required.extend(
-        [
+    let mut required = under("toAddress", &["streetAddress", "city", "country", "countryISOAlpha2Code"]);
+    required.extend(under("fromAddress", &["streetAddress", "city", "state", "ZIPCode"]));
+    required.extend(under(
+        "packageDescription",
+        &[
             "mailClass",
             "weight",
             "length",
@@ -430,20 +427,13 @@ async fn international_label(state: web::Data<MockState>, req: HttpRequest, body
             "processingCategory",
             "mailingDate",
             "destinationEntryFacilityType",
-        ]
-        .iter()
-        .map(|f| format!("packageDescription.{f}")),
-    );
+        ],
+    ));
     required.push("customsForm".into());
-    let required: Vec<&str> = required.iter().map(String::as_str).collect();
-    if let Some(f) = first_missing(&v, &required) {
-        return missing(f);
-    }
-    for a in ["toAddress", "fromAddress"] {
-        if first_missing(&v[a], &["firm"]).is_some() && first_missing(&v[a], &["firstName", "lastName"]).is_some() {
-            return error(400, "020160", &format!("{a}: First and Last Name or Firm are required."), Some(a));
-        }
-    }
+    let v = match label_body(&state, &req, &body, &required) {
+        Ok(v) => v,
+        Err(r) => return *r,
+    };
     if !INTERNATIONAL_CLASSES.contains(&v["packageDescription"]["mailClass"].as_str().unwrap_or("")) {
         return invalid("packageDescription.mailClass", "is not an international mail class");
     }
@@ -461,16 +451,8 @@ async fn international_label(state: web::Data<MockState>, req: HttpRequest, body
 
 async fn cancel(state: web::Data<MockState>, req: HttpRequest, path: web::Path<String>) -> HttpResponse {
     record(&state, &req, &[]);
-    if !state.bearer_ok(&req) {
-        return unauthorized();
-    }
-    if !payment_ok(&req) {
-        return error(
-            403,
-            "403",
-            "Missing or invalid X-Payment-Authorization-Token header.",
-            Some("X-Payment-Authorization-Token"),
-        );
+    if let Err(r) = paid(&state, &req) {
+        return *r;
     }
     let n = path.into_inner();
     let known = if req.path().starts_with("/international-labels/") {
