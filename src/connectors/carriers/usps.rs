@@ -567,8 +567,7 @@ pub fn build_label_request(r: &LabelRequest, p: &Package) -> Result<Value, Carri
     if service.is_empty() || !service.bytes().all(|b| b.is_ascii_uppercase() || b == b'_' || b == b'-') {
         return Err(CarrierError::Invalid(format!("not a USPS mail class: {:?}", r.service_code)));
     }
-    let (weight, length, width, height) = package_lb_in(p)?;
-    let mut body = json!({
+    Ok(json!({
         "imageInfo": {
             "imageType": image_type(r.label_format),
             "labelType": "4X6LABEL",
@@ -578,25 +577,32 @@ pub fn build_label_request(r: &LabelRequest, p: &Package) -> Result<Value, Carri
         },
         "toAddress": label_address(&s.to, "to")?,
         "fromAddress": label_address(&s.from, "from")?,
-        "packageDescription": {
-            "mailClass": service,
-            "rateIndicator": "SP",
-            "weightUOM": "lb",
-            "weight": num(weight),
-            "dimensionsUOM": "in",
-            "length": num(length),
-            "width": num(width),
-            "height": num(height),
-            "processingCategory": "MACHINABLE",
-            "mailingDate": mailing_date(s),
-            "destinationEntryFacilityType": "NONE",
-        },
+        "packageDescription": package_description(service, s, p)?,
+    }))
+}
+
+/// `packageDescription` of a label, domestic or international: a single piece
+/// in pounds and inches, machinable, no destination entry.
+fn package_description(mail_class: &str, s: &Shipment, p: &Package) -> Result<Value, CarrierError> {
+    let (weight, length, width, height) = package_lb_in(p)?;
+    let mut v = json!({
+        "mailClass": mail_class,
+        "rateIndicator": "SP",
+        "weightUOM": "lb",
+        "weight": num(weight),
+        "dimensionsUOM": "in",
+        "length": num(length),
+        "width": num(width),
+        "height": num(height),
+        "processingCategory": "MACHINABLE",
+        "mailingDate": mailing_date(s),
+        "destinationEntryFacilityType": "NONE",
     });
     if let Some(reference) = p.reference.as_deref().filter(|x| !x.is_empty()) {
         let reference: String = reference.chars().take(30).collect();
-        body["packageDescription"]["customerReference"] = json!([{ "referenceNumber": reference }]);
+        v["customerReference"] = json!([{ "referenceNumber": reference }]);
     }
-    Ok(body)
+    Ok(v)
 }
 
 /// Descriptions USPS refuses on a customs form, whatever the case.
@@ -755,31 +761,14 @@ pub fn build_international_label_request(r: &LabelRequest, p: &Package) -> Resul
     };
     let d = super::customs_of(s, true)?
         .ok_or_else(|| CarrierError::Invalid("shipment.customs: USPS international labels need a customs declaration".into()))?;
-    let (weight, length, width, height) = package_lb_in(p)?;
     let mut options = json!({
         "nonDeliveryOption": match d.non_delivery { NonDelivery::Return => "RETURN", NonDelivery::Abandon => "ABANDON" },
     });
     if let Some(v) = d.total_value_usd() {
         options["packageValue"] = num(round(v, 2));
     }
-    let mut description = json!({
-        "mailClass": r.service_code.trim(),
-        "rateIndicator": "SP",
-        "weightUOM": "lb",
-        "weight": num(weight),
-        "dimensionsUOM": "in",
-        "length": num(length),
-        "width": num(width),
-        "height": num(height),
-        "processingCategory": "MACHINABLE",
-        "mailingDate": mailing_date(s),
-        "destinationEntryFacilityType": "NONE",
-        "packageOptions": options,
-    });
-    if let Some(reference) = p.reference.as_deref().filter(|x| !x.is_empty()) {
-        let reference: String = reference.chars().take(30).collect();
-        description["customerReference"] = json!([{ "referenceNumber": reference }]);
-    }
+    let mut description = package_description(r.service_code.trim(), s, p)?;
+    description["packageOptions"] = options;
     if d.duties_payer == DutiesPayer::Sender {
         // Delivered duty paid: USPS calculates and bills duties and taxes to the shipper.
         description["prepayDutiesTaxesFees"] = json!(true);
