@@ -55,6 +55,8 @@ impl Application {
         let metrics = Arc::new(Metrics::default());
         let carriers = Arc::new(crate::connectors::carriers::Carriers::new(&config.carriers).map_err(anyhow::Error::msg)?);
         let mut deliveries = None;
+        let landed_cost =
+            Arc::new(crate::connectors::landed_cost::LandedCostProviders::new(&config.landed_cost).map_err(anyhow::Error::msg)?);
         let outbox = if config.outbox.enabled {
             let outbox = Outbox::new(store.clone(), &config, metrics.clone())?;
             let observer = Arc::new(crate::flow::DealerDeliveries::new(
@@ -82,6 +84,7 @@ impl Application {
             dealers,
             supersessions,
             oems,
+            landed_cost,
             outbox: outbox.clone(),
             metrics,
         });

@@ -57,6 +57,8 @@ pub struct Config {
     pub carriers: BTreeMap<String, crate::connectors::carriers::CarrierConfig>,
     /// Rate shopping and tracking.
     pub shipping: ShippingConfig,
+    /// Landed-cost (duty and tax) providers.
+    pub landed_cost: crate::connectors::landed_cost::LandedCostConfig,
 }
 
 /// Rate shopping and tracking settings.
@@ -96,6 +98,7 @@ impl Default for Config {
             routing: Routing::default(),
             carriers: BTreeMap::new(),
             shipping: ShippingConfig::default(),
+            landed_cost: Default::default(),
         }
     }
 }
@@ -334,6 +337,7 @@ impl Config {
                 )));
             }
         }
+        self.landed_cost.check().map_err(ConfigError::Invalid)?;
         if !matches!(self.log_format.as_str(), "text" | "json") {
             return Err(ConfigError::Invalid(format!("log_format {:?}: use text or json", self.log_format)));
         }

@@ -7,6 +7,7 @@
 //! * [`flow`]: what a request does (receive X12, send documents), in one transaction each;
 //! * [`outbox`]: delivery with leases, retries, backoff, rate limits and dead letters;
 //! * [`store`]: SQLite / PostgreSQL persistence;
+//! * [`customs`]: customs declarations, their validation and the US export filing rules;
 //! * [`mapping`]: X12 ⇄ canonical model, driven by partner profiles from `mappings/`;
 //! * [`replenishment`]: dealer policies, supersessions and the order they call for (pure);
 //! * [`model`]: canonical business documents (purchase order, ship notice, invoice, acks);
@@ -17,6 +18,7 @@ pub mod app;
 pub mod cli;
 pub mod config;
 pub mod connectors;
+pub mod customs;
 pub mod flow;
 pub mod http;
 pub mod mapping;

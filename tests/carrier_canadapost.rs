@@ -223,7 +223,7 @@ fn shipment_request_follows_the_shipment_v8_schema() {
     // The ampersand is escaped on the wire.
     assert!(body.contains("<company>Chen &amp; Daughters</company>"), "{body}");
 
-    // A group id replaces immediate transmission; PNG and non-domestic labels are refused.
+    // A group id replaces immediate transmission; PNG labels, and labels abroad without a declaration, are refused.
     let grouped = CarrierAccount {
         extra: [("group_id".to_string(), "batch-0317".to_string())].into(),
         ..account.clone()
@@ -629,5 +629,179 @@ async fn create_shipment_is_not_retried_on_5xx() {
     assert_eq!(reqs[0].method, "POST");
     // The next attempt goes through.
     assert!(cp.ship(&label_request(LabelFormat::Pdf)).await.is_ok());
+    m.handle.stop(false).await;
+}
+
+// ---- customs ----
+
+/// Ottawa to New York, priced in USD, with the CAD conversion Canada Post asks for.
+fn to_new_york() -> LabelRequest {
+    let mut r = label_request(LabelFormat::Pdf);
+    r.service_code = "USA.EP".into();
+    r.shipment.to = serde_json::from_value(json!({
+        "name": "Ava Brooks", "street": ["350 5th Ave"], "city": "New York", "state": "NY",
+        "postal_code": "10118", "country": "US", "phone": "212-555-0110"
+    }))
+    .unwrap();
+    r.shipment.customs = Some(
+        serde_json::from_value(json!({
+            "contents_type": "merchandise", "currency": "USD", "conversion_from_cad": "0.7312",
+            "invoice_number": "CP-5005", "import_licence": "L-778",
+            "commodities": [
+                { "description": "Maple syrup, grade A amber, 500 ml glass", "quantity": 4, "unit_value": "11.25",
+                  "unit_net_weight": "0.68", "weight_unit": "kg", "hs_code": "1702.20.0000", "origin_country": "CA", "sku": "MPL-500-AMBER-GLASS" },
+                { "description": "Wool toque", "quantity": 1, "unit_value": "24", "unit_net_weight": "3.5",
+                  "weight_unit": "oz", "hs_code": "650510", "origin_country": "CA" }
+            ]
+        }))
+        .unwrap(),
+    );
+    r
+}
+
+const CUSTOMS_XML: &str = "<customs><currency>USD</currency><conversion-from-cad>0.7312</conversion-from-cad>\
+<reason-for-export>SOG</reason-for-export><sku-list>\
+<item><customs-number-of-units>4</customs-number-of-units><customs-description>Maple syrup, grade A amber, 500 ml glass</customs-description>\
+<sku>MPL-500-AMBER-G</sku><hs-tariff-code>1702.20.00.00</hs-tariff-code><unit-weight>0.68</unit-weight>\
+<customs-value-per-unit>11.25</customs-value-per-unit><country-of-origin>CA</country-of-origin></item>\
+<item><customs-number-of-units>1</customs-number-of-units><customs-description>Wool toque</customs-description>\
+<hs-tariff-code>6505.10</hs-tariff-code><unit-weight>0.099</unit-weight><customs-value-per-unit>24.00</customs-value-per-unit>\
+<country-of-origin>CA</country-of-origin></item></sku-list>\
+<licence-number>L-778</licence-number><invoice-number>CP-5005</invoice-number></customs>";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn international_label_sends_the_customs_element() {
+    let m = start();
+    let account = account(&m, &[]);
+    let cp = adapter(&account);
+    let r = to_new_york();
+    cp.ship(&r).await.unwrap();
+    let reqs = m.state.requests();
+    let sent = String::from_utf8(reqs[0].body.clone()).unwrap();
+    assert_eq!(sent, canadapost::shipment_request(&r, &account).unwrap());
+    let flat: String = sent.lines().map(str::trim).collect();
+    assert!(flat.contains(CUSTOMS_XML), "{flat}");
+    let doc = canadapost::parse_xml(sent.as_bytes()).unwrap();
+    let spec = doc.child("delivery-spec").unwrap();
+    assert_eq!(
+        names(spec),
+        [
+            "service-code",
+            "sender",
+            "destination",
+            "options",
+            "parcel-characteristics",
+            "print-preferences",
+            "preferences",
+            "references",
+            "customs",
+            "settlement-info"
+        ]
+    );
+    // Return to sender if undeliverable (the declaration's default).
+    assert_eq!(spec.text_at(&["options", "option", "option-code"]), Some("RTS"));
+    assert_eq!(spec.text_at(&["destination", "address-details", "country-code"]), Some("US"));
+    m.handle.stop(false).await;
+}
+
+#[test]
+fn customs_fit_canada_post_or_are_refused() {
+    let account = CarrierAccount {
+        account_number: Some("0001234567".into()),
+        ..Default::default()
+    };
+    let refused = |r: &LabelRequest| match canadapost::shipment_request(r, &account) {
+        Err(CarrierError::Invalid(m)) => m,
+        other => panic!("expected Invalid, got {other:?}"),
+    };
+    let mut no_rate = to_new_york();
+    no_rate.shipment.customs.as_mut().unwrap().conversion_from_cad = None;
+    assert_eq!(
+        refused(&no_rate),
+        "shipment.customs.conversion_from_cad: Canada Post needs the USD per CAD rate when the currency is not CAD"
+    );
+    let mut long = to_new_york();
+    long.shipment.customs.as_mut().unwrap().commodities[1].description = Some("Hand-knit merino wool toque with a pompom, red".into());
+    assert_eq!(
+        refused(&long),
+        "shipment.customs.commodities[1].description: Canada Post takes at most 45 characters"
+    );
+    // In CAD with a gift: no conversion, OTH with its reason, abandon if undeliverable.
+    let mut gift = to_new_york();
+    let c = gift.shipment.customs.as_mut().unwrap();
+    c.currency = Some("CAD".into());
+    c.conversion_from_cad = None;
+    c.contents_type = Some("gift".into());
+    c.non_delivery = Some("abandon".into());
+    let doc = canadapost::parse_xml(canadapost::shipment_request(&gift, &account).unwrap().as_bytes()).unwrap();
+    let customs = doc.at(&["delivery-spec", "customs"]).unwrap();
+    assert_eq!(
+        names(customs),
+        [
+            "currency",
+            "reason-for-export",
+            "other-reason",
+            "sku-list",
+            "licence-number",
+            "invoice-number"
+        ]
+    );
+    assert_eq!(customs.text_at(&["reason-for-export"]), Some("OTH"));
+    assert_eq!(customs.text_at(&["other-reason"]), Some("Gift"));
+    assert_eq!(doc.text_at(&["delivery-spec", "options", "option", "option-code"]), Some("ABAN"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mock_rejects_us_and_international_shipments_without_customs() {
+    let m = start();
+    let account = account(&m, &[]);
+    let good = canadapost::shipment_request(&to_new_york(), &account).unwrap();
+    let c = reqwest::Client::new();
+    let post = |body: String| {
+        c.post(format!("{}/rs/0001234567/0001234567/shipment", m.base_url))
+            .header("authorization", basic())
+            .header("accept", SHIPMENT_MEDIA)
+            .header("content-type", SHIPMENT_MEDIA)
+            .header("accept-language", "en-CA")
+            .body(body)
+            .send()
+    };
+    assert_eq!(post(good.clone()).await.unwrap().status(), 200);
+    let messages = |body: &[u8]| canadapost::parse_messages(body);
+
+    let start_at = good.find("<customs>").unwrap();
+    let end_at = good.find("</customs>").unwrap() + "</customs>".len();
+    let no_customs = format!("{}{}", &good[..start_at], &good[end_at..]);
+    let r = post(no_customs).await.unwrap();
+    assert_eq!(r.status(), 400);
+    assert_eq!(
+        messages(&r.bytes().await.unwrap()),
+        [(
+            "9101".to_string(),
+            "Customs information is required for US and international shipments.".to_string()
+        )]
+    );
+
+    let no_rate = good.replace("<conversion-from-cad>0.7312</conversion-from-cad>", "");
+    let r = post(no_rate).await.unwrap();
+    assert_eq!(
+        messages(&r.bytes().await.unwrap())[0].1,
+        "conversion-from-cad is required when the customs currency is not CAD."
+    );
+
+    let undotted = good.replace(
+        "<hs-tariff-code>1702.20.00.00</hs-tariff-code>",
+        "<hs-tariff-code>1702200000</hs-tariff-code>",
+    );
+    let r = post(undotted).await.unwrap();
+    assert_eq!(
+        messages(&r.bytes().await.unwrap())[0].1,
+        "cvc-pattern-valid: hs-tariff-code \"1702200000\" does not match dddd.dd.dd.dd."
+    );
+
+    let a = good.find("<options>").unwrap();
+    let b = good.find("</options>").unwrap() + "</options>".len();
+    let r = post(format!("{}{}", &good[..a], &good[b..])).await.unwrap();
+    assert_eq!(messages(&r.bytes().await.unwrap())[0].0, "9111");
     m.handle.stop(false).await;
 }

@@ -13,6 +13,7 @@ use tradelane::connectors::carriers::{
     TrackingStatus, WeightUnit,
 };
 use tradelane::connectors::mock::{self, RunningMock};
+use tradelane::customs::RawDeclaration;
 use tradelane::model::{Date, Decimal};
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/carriers/dhl");
@@ -97,15 +98,72 @@ fn shipment() -> Shipment {
         }],
         ship_date: Some(date("2025-03-17")),
         shipper: None,
+        customs: None,
     }
 }
 
+/// A US → France declaration: two lines, one of them priced per gram.
+fn declaration() -> RawDeclaration {
+    serde_json::from_value(json!({
+        "contents_type": "merchandise", "reason_for_export": "sale", "incoterm": "DAP", "currency": "USD",
+        "invoice_number": "INV-1001", "invoice_date": "2025-03-17", "po_number": "PO-77", "freight_charge": "25.00",
+        "exporter_tax_ids": [{ "type": "ein", "number": "12-3456789", "country": "US" }],
+        "importer_tax_ids": [{ "type": "eori", "number": "FR12345678901234", "country": "FR" }],
+        "signer": { "name": "Dana Whitfield", "title": "Shipping Manager" },
+        "commodities": [
+            { "description": "Men's cotton T-shirt, knitted", "quantity": 4, "unit": "PCS", "unit_value": "12.50",
+              "unit_net_weight": "0.2", "weight_unit": "kg", "hs_code": "6109.10.0012", "origin_country": "US", "sku": "TS-100-M" },
+            { "description": "Leather belt", "quantity": 1, "unit_value": 35, "unit_net_weight": 300, "weight_unit": "g",
+              "hs_code": "4203.30.0000", "origin_country": "IT", "eccn": "EAR99" }
+        ]
+    }))
+    .unwrap()
+}
+
 fn label_request() -> LabelRequest {
+    let mut shipment = shipment();
+    shipment.customs = Some(declaration());
     LabelRequest {
-        shipment: shipment(),
+        shipment,
         service_code: "P".into(),
         label_format: LabelFormat::Pdf,
     }
+}
+
+/// The `content` DHL gets for [`label_request`].
+fn expected_content() -> serde_json::Value {
+    json!({
+        "packages": [{ "weight": 2.5, "dimensions": { "length": 30, "width": 20, "height": 10.5 },
+                       "customerReferences": [{ "typeCode": "CU", "value": "order-1001" }] }],
+        "isCustomsDeclarable": true,
+        "declaredValue": 85,
+        "declaredValueCurrency": "USD",
+        "description": "Men's cotton T-shirt, knitted, Leather belt",
+        "incoterm": "DAP",
+        "unitOfMeasurement": "metric",
+        "USFilingTypeValue": "NO EEI 30.37(a)",
+        "exportDeclaration": {
+            "lineItems": [
+                { "number": 1, "description": "Men's cotton T-shirt, knitted", "price": 12.5,
+                  "quantity": { "value": 4, "unitOfMeasurement": "PCS" },
+                  "commodityCodes": [{ "typeCode": "outbound", "value": "6109100012" }],
+                  "exportReasonType": "commercial_purpose_or_sale", "manufacturerCountry": "US",
+                  "weight": { "netValue": 0.8, "grossValue": 0.8 },
+                  "customerReferences": [{ "typeCode": "PAN", "value": "TS-100-M" }] },
+                { "number": 2, "description": "Leather belt", "price": 35,
+                  "quantity": { "value": 1, "unitOfMeasurement": "PCS" },
+                  "commodityCodes": [{ "typeCode": "outbound", "value": "4203300000" }],
+                  "exportReasonType": "commercial_purpose_or_sale", "manufacturerCountry": "IT",
+                  "weight": { "netValue": 0.3, "grossValue": 0.3 },
+                  "exportControlClassificationNumber": "EAR99" }
+            ],
+            "invoice": { "number": "INV-1001", "date": "2025-03-17", "signatureName": "Dana Whitfield",
+                         "signatureTitle": "Shipping Manager", "customerReferences": [{ "typeCode": "PON", "value": "PO-77" }] },
+            "exportReasonType": "commercial_purpose_or_sale",
+            "shipmentType": "commercial",
+            "additionalCharges": [{ "value": 25, "typeCode": "freight" }]
+        }
+    })
 }
 
 fn basic(user: &str, pass: &str) -> String {
@@ -127,7 +185,7 @@ fn rejected(e: CarrierError) -> (String, String) {
 
 #[test]
 fn rate_request_follows_the_published_schema() {
-    let body = adapter("http://unused").rate_request(&shipment());
+    let body = adapter("http://unused").rate_request(&shipment()).unwrap();
     assert_eq!(
         body,
         json!({
@@ -156,7 +214,7 @@ fn rate_request_follows_the_published_schema() {
 fn shipment_request_follows_the_published_schema() {
     let mut r = label_request();
     r.label_format = LabelFormat::Zpl;
-    let body = adapter("http://unused").shipment_request(&r);
+    let body = adapter("http://unused").shipment_request(&r).unwrap();
     assert_eq!(body["plannedShippingDateAndTime"], "2025-03-17T12:00:00 GMT+00:00");
     assert_eq!(body["pickup"], json!({ "isRequested": false }));
     assert_eq!(body["productCode"], "P");
@@ -180,16 +238,108 @@ fn shipment_request_follows_the_published_schema() {
     // No company: DHL requires companyName, the person's name stands in.
     assert_eq!(receiver["contactInformation"]["companyName"], "Louise Martin");
     assert_eq!(receiver["typeCode"], "private");
+    assert_eq!(body["content"], expected_content());
     assert_eq!(
-        body["content"],
-        json!({
-            "packages": [{ "weight": 2.5, "dimensions": { "length": 30, "width": 20, "height": 10.5 },
-                           "customerReferences": [{ "typeCode": "CU", "value": "order-1001" }] }],
-            "isCustomsDeclarable": true,
-            "description": "Merchandise",
-            "incoterm": "DAP",
-            "unitOfMeasurement": "metric"
-        })
+        shipper["registrationNumbers"],
+        json!([{ "typeCode": "EIN", "number": "12-3456789", "issuerCountryCode": "US" }])
+    );
+    assert_eq!(
+        receiver["registrationNumbers"],
+        json!([{ "typeCode": "EOR", "number": "FR12345678901234", "issuerCountryCode": "FR" }])
+    );
+    // The receiver pays duties without an account: no duties-taxes account, no DD service.
+    assert!(body.get("valueAddedServices").is_none());
+}
+
+#[test]
+fn duties_payer_and_itn_reach_dhl() {
+    let mut r = label_request();
+    let c = r.shipment.customs.as_mut().unwrap();
+    c.incoterm = Some("DDP".into());
+    c.itn = Some("AES X20250317123456".into());
+    let body = adapter("http://unused").shipment_request(&r).unwrap();
+    assert_eq!(body["valueAddedServices"], json!([{ "serviceCode": "DD" }]));
+    assert_eq!(body["content"]["incoterm"], "DDP");
+    assert_eq!(body["content"]["USFilingTypeValue"], "AES X20250317123456");
+
+    let mut r = label_request();
+    let c = r.shipment.customs.as_mut().unwrap();
+    c.duties_payer = Some("third_party".into());
+    c.duties_account = Some("950000001".into());
+    let body = adapter("http://unused").shipment_request(&r).unwrap();
+    assert_eq!(
+        body["accounts"],
+        json!([{ "typeCode": "shipper", "number": "123456789" }, { "typeCode": "duties-taxes", "number": "950000001" }])
+    );
+}
+
+#[test]
+fn international_labels_need_a_valid_declaration() {
+    let mut r = label_request();
+    r.shipment.customs = None;
+    let e = adapter("http://unused").shipment_request(&r).unwrap_err();
+    assert!(matches!(&e, CarrierError::Invalid(m) if m.contains("shipment.customs")), "{e:?}");
+    let mut r = label_request();
+    r.shipment.customs.as_mut().unwrap().commodities[1].hs_code = Some("42".into());
+    let e = adapter("http://unused").shipment_request(&r).unwrap_err();
+    assert!(
+        matches!(&e, CarrierError::Invalid(m) if m.contains("shipment.customs.commodities[1].hs_code")),
+        "{e:?}"
+    );
+}
+
+#[test]
+fn rates_carry_the_declared_value() {
+    let mut s = shipment();
+    s.customs = Some(declaration());
+    let body = adapter("http://unused").rate_request(&s).unwrap();
+    assert_eq!(body["isCustomsDeclarable"], true);
+    assert_eq!(
+        body["monetaryAmount"],
+        json!([{ "typeCode": "declaredValue", "value": 85, "currency": "USD" }])
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mock_rejects_incomplete_customs_in_dhl_shape() {
+    let m = start();
+    let client = reqwest::Client::new();
+    let post = |body: serde_json::Value| {
+        client
+            .post(format!("{}/shipments", m.base_url))
+            .basic_auth("mock-user", Some("mock-pass"))
+            .json(&body)
+            .send()
+    };
+    let good = adapter("http://unused").shipment_request(&label_request()).unwrap();
+    assert_eq!(post(good.clone()).await.unwrap().status(), 201);
+
+    let mut no_declaration = good.clone();
+    no_declaration["content"].as_object_mut().unwrap().remove("exportDeclaration");
+    let r = post(no_declaration).await.unwrap();
+    assert_eq!(r.status(), 422);
+    assert_eq!(r.headers()["content-type"], "application/problem+json");
+    let problem: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(problem["status"], "422");
+    assert_eq!(problem["detail"], "#/content: required key [exportDeclaration] not found");
+
+    let mut no_origin = good.clone();
+    no_origin["content"]["exportDeclaration"]["lineItems"][1]
+        .as_object_mut()
+        .unwrap()
+        .remove("manufacturerCountry");
+    let problem: serde_json::Value = post(no_origin).await.unwrap().json().await.unwrap();
+    assert_eq!(
+        problem["detail"],
+        "#/content/exportDeclaration/lineItems/1: required key [manufacturerCountry] not found"
+    );
+
+    let mut not_declarable = good;
+    not_declarable["content"]["isCustomsDeclarable"] = json!(false);
+    let problem: serde_json::Value = post(not_declarable).await.unwrap().json().await.unwrap();
+    assert_eq!(
+        problem["detail"],
+        "#/content/isCustomsDeclarable: must be true for a dutiable shipment between these countries"
     );
 }
 
@@ -207,7 +357,7 @@ fn units_imperial_kept_mixed_converted_to_metric() {
         }),
         reference: None,
     }];
-    let body = adapter("http://unused").rate_request(&s);
+    let body = adapter("http://unused").rate_request(&s).unwrap();
     assert_eq!(body["unitOfMeasurement"], "imperial");
     assert_eq!(
         body["packages"],
@@ -215,7 +365,7 @@ fn units_imperial_kept_mixed_converted_to_metric() {
     );
 
     s.packages.push(shipment().packages[0].clone());
-    let body = adapter("http://unused").rate_request(&s);
+    let body = adapter("http://unused").rate_request(&s).unwrap();
     assert_eq!(body["unitOfMeasurement"], "metric");
     assert_eq!(
         body["packages"],
@@ -426,7 +576,7 @@ async fn rates_over_http_send_basic_auth_and_dhl_headers() {
         r.header("message-reference-date")
     );
     let sent: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
-    assert_eq!(sent, dhl.rate_request(&s));
+    assert_eq!(sent, dhl.rate_request(&s).unwrap());
 
     // A fresh Message-Reference per call.
     dhl.rate(&s).await.unwrap();
@@ -458,7 +608,7 @@ async fn ship_over_http_returns_the_waybill_and_label() {
     assert_eq!(reqs[0].header("authorization"), basic("mock-user", "mock-pass"));
     assert_eq!(reqs[0].header("x-version"), "3.1.0");
     let sent: serde_json::Value = serde_json::from_slice(&reqs[0].body).unwrap();
-    assert_eq!(sent, dhl.shipment_request(&label_request()));
+    assert_eq!(sent, dhl.shipment_request(&label_request()).unwrap());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -88,6 +88,7 @@ fn shipment() -> Shipment {
         }],
         ship_date: Some(date("2025-03-17")),
         shipper: None,
+        customs: None,
     }
 }
 
@@ -625,6 +626,160 @@ async fn gateway_mock_credentials_are_accepted() {
     assert_eq!(
         body(&calls(&m, "/ship/v1/shipments")[0])["requestedShipment"]["serviceType"],
         "FEDEX_GROUND"
+    );
+    m.handle.stop(false).await;
+}
+
+// ---- customs ----
+
+/// The test shipment to Berlin: a licensed sample worth over 2,500 USD, with its ITN.
+fn to_germany() -> LabelRequest {
+    let mut r = label_request(LabelFormat::Pdf);
+    r.service_code = "INTERNATIONAL_PRIORITY".into();
+    let to = &mut r.shipment.to;
+    to.street = vec!["Friedrichstrasse 68".into()];
+    to.city = "Berlin".into();
+    to.state = None;
+    to.postal_code = "10117".into();
+    to.country = "DE".into();
+    r.shipment.customs = Some(
+        serde_json::from_value(json!({
+            "contents_type": "sample", "currency": "USD", "invoice_number": "CI-3003", "po_number": "PO-9",
+            "freight_charge": "40", "duties_payer": "third_party", "duties_account": "510087020",
+            "importer_tax_ids": [{ "type": "eori", "number": "DE123456789012345", "country": "DE" }],
+            "itn": "X20250317123456",
+            "declaration_statement": "These commodities are licensed for the ultimate destination shown.",
+            "commodities": [
+                { "description": "Industrial pressure sensor", "quantity": 3, "unit_value": "1000.00", "unit_net_weight": "0.75",
+                  "weight_unit": "lb", "hs_code": "9026.20.4000", "origin_country": "US", "sku": "PS-200", "export_licence": "D765432" },
+                { "description": "Sensor mounting bracket", "quantity": 3, "unit_value": "12.40", "unit_net_weight": "4",
+                  "weight_unit": "oz", "hs_code": "7326.90.8688", "origin_country": "MX" }
+            ]
+        }))
+        .unwrap(),
+    );
+    r
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn international_label_sends_customs_clearance_detail() {
+    let m = start();
+    let fx = adapter(&m, ACCOUNT);
+    let r = to_germany();
+    fx.ship(&r).await.unwrap();
+    let sent = calls(&m, "/ship/v1/shipments");
+    let b = body(&sent[0]);
+    let rs = &b["requestedShipment"];
+    assert_eq!(
+        rs["customsClearanceDetail"],
+        json!({
+            "dutiesPayment": { "paymentType": "THIRD_PARTY",
+                               "payor": { "responsibleParty": { "accountNumber": { "value": "510087020" } } } },
+            "isDocumentOnly": false,
+            "commercialInvoice": {
+                "shipmentPurpose": "SAMPLE",
+                "termsOfSale": "DAP",
+                "customerReferences": [
+                    { "customerReferenceType": "INVOICE_NUMBER", "value": "CI-3003" },
+                    { "customerReferenceType": "P_O_NUMBER", "value": "PO-9" }
+                ],
+                "freightCharge": { "amount": 40, "currency": "USD" },
+                "declarationStatement": "These commodities are licensed for the ultimate destination shown."
+            },
+            "commodities": [
+                { "description": "Industrial pressure sensor", "quantity": 3, "quantityUnits": "PCS", "numberOfPieces": 1,
+                  "unitPrice": { "amount": 1000, "currency": "USD" }, "customsValue": { "amount": 3000, "currency": "USD" },
+                  "weight": { "units": "LB", "value": 2.25 }, "countryOfManufacture": "US", "harmonizedCode": "9026204000",
+                  "partNumber": "PS-200", "exportLicenseNumber": "D765432" },
+                { "description": "Sensor mounting bracket", "quantity": 3, "quantityUnits": "PCS", "numberOfPieces": 1,
+                  "unitPrice": { "amount": 12.4, "currency": "USD" }, "customsValue": { "amount": 37.2, "currency": "USD" },
+                  "weight": { "units": "LB", "value": 0.75 }, "countryOfManufacture": "MX", "harmonizedCode": "7326908688" }
+            ],
+            "totalCustomsValue": { "amount": 3037.2, "currency": "USD" },
+            "exportDetail": { "exportComplianceStatement": "AESX20250317123456" }
+        })
+    );
+    assert_eq!(
+        rs["recipients"][0]["tins"],
+        json!([{ "number": "DE123456789012345", "tinType": "BUSINESS_UNION" }])
+    );
+    assert!(rs["shipper"].get("tins").is_none());
+    assert_eq!(b, fx.ship_request(&r).unwrap());
+
+    // Exempt exports carry FedEx's code for the legend; rates get the subset the rate API takes.
+    let mut low = to_germany();
+    let c = low.shipment.customs.as_mut().unwrap();
+    c.commodities.truncate(1);
+    c.commodities[0].quantity = Some(json!(1));
+    c.commodities[0].export_licence = None;
+    c.itn = None;
+    c.duties_payer = None;
+    c.duties_account = None;
+    let b = fx.ship_request(&low).unwrap();
+    assert_eq!(
+        b["requestedShipment"]["customsClearanceDetail"]["exportDetail"],
+        json!({ "exportComplianceStatement": "NO_EEI_30_37_A" })
+    );
+    assert_eq!(
+        b["requestedShipment"]["customsClearanceDetail"]["dutiesPayment"],
+        json!({ "paymentType": "RECIPIENT" })
+    );
+    let rate = fx.rate_request(&low.shipment).unwrap();
+    let detail = &rate["requestedShipment"]["customsClearanceDetail"];
+    assert_eq!(detail["dutiesPayment"], json!({ "paymentType": "RECIPIENT" }));
+    assert_eq!(
+        detail["commodities"][0]["customsValue"],
+        json!({ "amount": 1000, "currency": "USD" })
+    );
+    assert!(detail.get("exportDetail").is_none() && detail.get("commercialInvoice").is_none());
+    m.handle.stop(false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mock_rejects_international_labels_without_customs() {
+    let m = start();
+    let fx = adapter(&m, ACCOUNT);
+    fx.ship(&label_request(LabelFormat::Pdf)).await.unwrap();
+    let bearer = calls(&m, "/ship/v1/shipments")[0].header("authorization").to_string();
+    let c = reqwest::Client::new();
+    let send = |v: Value| {
+        c.post(format!("{}/ship/v1/shipments", m.base_url))
+            .header("authorization", bearer.clone())
+            .json(&v)
+            .send()
+    };
+    let good = fx.ship_request(&to_germany()).unwrap();
+    assert_eq!(send(good.clone()).await.unwrap().status(), 200);
+
+    let message = |v: Value| (v["errors"][0]["code"].clone(), v["errors"][0]["message"].clone());
+    let mut none = good.clone();
+    none["requestedShipment"].as_object_mut().unwrap().remove("customsClearanceDetail");
+    let r = send(none).await.unwrap();
+    assert_eq!(r.status(), 400);
+    assert_eq!(
+        message(r.json().await.unwrap()),
+        (
+            json!("INVALID.INPUT.EXCEPTION"),
+            json!("Invalid field value in the input: requestedShipment.customsClearanceDetail is required for an international shipment")
+        )
+    );
+    let mut no_origin = good.clone();
+    no_origin["requestedShipment"]["customsClearanceDetail"]["commodities"][1]
+        .as_object_mut()
+        .unwrap()
+        .remove("countryOfManufacture");
+    assert_eq!(
+        message(send(no_origin).await.unwrap().json().await.unwrap()).1,
+        json!("Invalid field value in the input: requestedShipment.customsClearanceDetail.commodities[1].countryOfManufacture is required")
+    );
+    let mut no_statement = good;
+    no_statement["requestedShipment"]["customsClearanceDetail"]
+        .as_object_mut()
+        .unwrap()
+        .remove("exportDetail");
+    assert_eq!(
+        message(send(no_statement).await.unwrap().json().await.unwrap()).1,
+        json!("Invalid field value in the input: requestedShipment.customsClearanceDetail.exportDetail.exportComplianceStatement must be an AES ITN or an EEI exemption")
     );
     m.handle.stop(false).await;
 }

@@ -82,6 +82,7 @@ fn shipment() -> Shipment {
         }],
         ship_date: Some(Date::new(2025, 3, 17).expect("date")),
         shipper: None,
+        customs: None,
     }
 }
 
@@ -245,7 +246,7 @@ fn builder_converts_units_to_the_origin_system() {
         }),
         reference: None,
     }];
-    let p = &ups.rate_request(&s)["RateRequest"]["Shipment"]["Package"][0];
+    let p = &ups.rate_request(&s).unwrap()["RateRequest"]["Shipment"]["Package"][0];
     assert_eq!(
         p["PackageWeight"],
         json!({ "UnitOfMeasurement": { "Code": "LBS" }, "Weight": "4.5" })
@@ -258,7 +259,7 @@ fn builder_converts_units_to_the_origin_system() {
     let mut s = shipment();
     s.from.country = "DE".into();
     s.from.state = None;
-    let v = ups.rate_request(&s);
+    let v = ups.rate_request(&s).unwrap();
     let p = &v["RateRequest"]["Shipment"]["Package"][0];
     assert_eq!(
         p["PackageWeight"],
@@ -636,7 +637,7 @@ async fn mock_rejects_missing_fields_headers_and_tokens_in_ups_shape() {
 
     // A rate request without packages.
     let ups = adapter(&m.base_url);
-    let mut req = ups.rate_request(&shipment());
+    let mut req = ups.rate_request(&shipment()).unwrap();
     req["RateRequest"]["Shipment"].as_object_mut().expect("object").remove("Package");
     let r = c
         .post(format!("{}/api/rating/v2409/Shop", m.base_url))
@@ -796,4 +797,195 @@ fn tracking_parser_sorts_by_utc_and_reports_missing_packages() {
         ups::parse_tracking(b"{\"trackResponse\":{}}"),
         Err(CarrierError::Parse(_))
     ));
+}
+
+// ---- customs ----
+
+/// The test shipment sent to Toronto with a one-line declaration.
+fn to_canada() -> Shipment {
+    let mut s = shipment();
+    s.to = Address {
+        name: Some("Morgan Lee".into()),
+        company: Some("Lakeshore Goods Ltd".into()),
+        street: vec!["200 Bay St".into()],
+        city: "Toronto".into(),
+        state: Some("ON".into()),
+        postal_code: "M5J 2J5".into(),
+        country: "CA".into(),
+        phone: Some("4165550133".into()),
+        ..Default::default()
+    };
+    s.customs = Some(
+        serde_json::from_value(json!({
+            "contents_type": "merchandise", "currency": "USD",
+            "invoice_number": "INV-2001", "invoice_date": "2025-03-14", "po_number": "PO-55",
+            "freight_charge": "18.5", "insurance_charge": "2",
+            "exporter_tax_ids": [{ "type": "ein", "number": "12-3456789", "country": "US" }],
+            "declaration_statement": "I certify that this invoice is true and correct.",
+            "commodities": [{
+                "description": "Stainless steel insulated water bottle, 750 ml, powder coated",
+                "quantity": 6, "unit_value": "18.75", "unit_net_weight": "12", "weight_unit": "oz",
+                "hs_code": "9617.00.1000", "origin_country": "CN", "sku": "BTL-750-BLK-2025"
+            }]
+        }))
+        .expect("declaration"),
+    );
+    s
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn international_label_sends_international_forms() {
+    let m = start();
+    let ups = adapter(&m.base_url);
+    let req = LabelRequest {
+        shipment: to_canada(),
+        service_code: "11".into(),
+        label_format: LabelFormat::Zpl,
+    };
+    ups.ship(&req).await.expect("label");
+    let ships = requests_to(&m, SHIP);
+    assert_eq!(ships.len(), 1);
+    let b = body(&ships[0]);
+    let s = &b["ShipmentRequest"]["Shipment"];
+    assert_eq!(
+        s["ShipmentServiceOptions"]["InternationalForms"],
+        json!({
+            "FormType": ["01"],
+            "InvoiceNumber": "INV-2001",
+            "InvoiceDate": "20250314",
+            "PurchaseOrderNumber": "PO-55",
+            "ReasonForExport": "SALE",
+            "TermsOfShipment": "DAP",
+            "CurrencyCode": "USD",
+            "DeclarationStatement": "I certify that this invoice is true and correct.",
+            "FreightCharges": { "MonetaryValue": "18.50" },
+            "InsuranceCharges": { "MonetaryValue": "2.00" },
+            "Contacts": { "SoldTo": {
+                "Name": "Lakeshore Goods Ltd", "AttentionName": "Morgan Lee", "Phone": { "Number": "4165550133" },
+                "Address": { "AddressLine": ["200 Bay St"], "City": "Toronto", "StateProvinceCode": "ON",
+                             "PostalCode": "M5J 2J5", "CountryCode": "CA" } } },
+            "EEIFilingOption": { "Code": "1", "ShipperFiled": { "Code": "B", "ExemptionLegend": "NO EEI 30.36" } },
+            "Product": [{
+                "Description": ["Stainless steel insulated water", "bottle, 750 ml, powder coated"],
+                "Unit": { "Number": "6", "UnitOfMeasurement": { "Code": "PCS" }, "Value": "18.75" },
+                "CommodityCode": "9617001000",
+                "OriginCountryCode": "CN",
+                "PartNumber": "BTL-750-BL",
+                "ProductWeight": { "UnitOfMeasurement": { "Code": "LBS" }, "Weight": "4.5" }
+            }]
+        })
+    );
+    assert_eq!(s["Description"], "Stainless steel insulated water bottle, 750 ml,");
+    assert_eq!(s["InvoiceLineTotal"], json!({ "CurrencyCode": "USD", "MonetaryValue": "112.50" }));
+    assert_eq!(s["Shipper"]["TaxIdentificationNumber"], "12-3456789");
+    // The receiver pays duties (UPS's default): only the transportation charge is billed.
+    assert_eq!(
+        s["PaymentInformation"]["ShipmentCharge"],
+        json!([{ "Type": "01", "BillShipper": { "AccountNumber": "A1B2C3" } }])
+    );
+    assert_eq!(b, ups.ship_request(&req).unwrap());
+    m.handle.stop(false).await;
+}
+
+#[test]
+fn itn_exports_add_the_eei_form_and_schedule_b() {
+    let ups = adapter("http://unused");
+    let mut s = to_canada();
+    s.to.country = "GB".into();
+    s.to.state = None;
+    let c = s.customs.as_mut().unwrap();
+    c.commodities[0].unit_value = Some(json!("450"));
+    c.commodities[0].export_licence = None;
+    c.commodities[0].eccn = Some("EAR99".into());
+    c.itn = Some("X20250314000123".into());
+    c.duties_payer = Some("sender".into());
+    let req = LabelRequest {
+        shipment: s,
+        service_code: "65".into(),
+        label_format: LabelFormat::Zpl,
+    };
+    let b = ups.ship_request(&req).unwrap();
+    let s = &b["ShipmentRequest"]["Shipment"];
+    let forms = &s["ShipmentServiceOptions"]["InternationalForms"];
+    assert_eq!(forms["FormType"], json!(["01", "11"]));
+    assert_eq!(
+        forms["EEIFilingOption"],
+        json!({ "Code": "1", "ShipperFiled": { "Code": "A", "PreDepartureITNNumber": "X20250314000123" } })
+    );
+    assert_eq!(forms["TermsOfShipment"], "DDP");
+    assert_eq!(forms["Contacts"]["UltimateConsignee"]["Address"]["CountryCode"], "GB");
+    let p = &forms["Product"][0];
+    assert_eq!(
+        p["ScheduleB"],
+        json!({ "Number": "9617001000", "Quantity": "6", "UnitOfMeasurement": [{ "Code": "PCS" }] })
+    );
+    assert_eq!(p["EEIInformation"], json!({ "License": { "ECCNNumber": "EAR99" } }));
+    // Sender pays duties: a type 02 charge on the shipper's account; no InvoiceLineTotal outside CA/PR.
+    assert_eq!(
+        s["PaymentInformation"]["ShipmentCharge"][1],
+        json!({ "Type": "02", "BillShipper": { "AccountNumber": "A1B2C3" } })
+    );
+    assert!(s.get("InvoiceLineTotal").is_none());
+
+    // Too long for three lines of 35: refused before any call, naming the field.
+    let mut long = req.clone();
+    long.shipment.customs.as_mut().unwrap().commodities[0].description = Some("word ".repeat(30));
+    let e = ups.ship_request(&long).unwrap_err();
+    assert!(
+        matches!(&e, CarrierError::Invalid(m) if m.starts_with("shipment.customs.commodities[0].description")),
+        "{e:?}"
+    );
+    // No declaration on an international label.
+    let mut none = req;
+    none.shipment.customs = None;
+    assert!(matches!(ups.ship_request(&none), Err(CarrierError::Invalid(m)) if m.contains("shipment.customs")));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mock_rejects_international_labels_without_forms() {
+    let m = start();
+    let ups = adapter(&m.base_url);
+    let req = LabelRequest {
+        shipment: to_canada(),
+        service_code: "11".into(),
+        label_format: LabelFormat::Zpl,
+    };
+    ups.rate(&shipment()).await.expect("a token");
+    let bearer = requests_to(&m, RATING)[0].header("authorization").to_string();
+    let c = reqwest::Client::new();
+    let send = |v: Value| {
+        c.post(format!("{}{SHIP}", m.base_url))
+            .header("authorization", bearer.clone())
+            .json(&v)
+            .send()
+    };
+    let good = ups.ship_request(&req).unwrap();
+    assert_eq!(send(good.clone()).await.expect("send").status(), 200);
+
+    let message = |v: Value| v["response"]["errors"][0]["message"].as_str().unwrap_or("").to_string();
+    let mut no_forms = good.clone();
+    no_forms["ShipmentRequest"]["Shipment"]["ShipmentServiceOptions"]
+        .as_object_mut()
+        .unwrap()
+        .remove("InternationalForms");
+    let r = send(no_forms).await.expect("send");
+    assert_eq!(r.status(), 400);
+    let v: Value = r.json().await.expect("json");
+    assert_eq!(v["response"]["errors"][0]["code"], "900001");
+    assert_eq!(message(v), "InternationalForms is required for an international shipment");
+
+    let mut no_legend = good.clone();
+    no_legend["ShipmentRequest"]["Shipment"]["ShipmentServiceOptions"]["InternationalForms"]["EEIFilingOption"]["ShipperFiled"]
+        .as_object_mut()
+        .unwrap()
+        .remove("ExemptionLegend");
+    let v: Value = send(no_legend).await.expect("send").json().await.expect("json");
+    assert_eq!(message(v), "Missing or invalid ShipmentRequest.Shipment.ShipmentServiceOptions.InternationalForms.EEIFilingOption.ShipperFiled.ExemptionLegend");
+
+    let mut long_line = good;
+    long_line["ShipmentRequest"]["Shipment"]["ShipmentServiceOptions"]["InternationalForms"]["Product"][0]["Description"] =
+        json!(["A description far longer than thirty-five characters"]);
+    let v: Value = send(long_line).await.expect("send").json().await.expect("json");
+    assert_eq!(message(v), "Product.Description must be 1 to 3 lines of at most 35 characters");
+    m.handle.stop(false).await;
 }

@@ -89,6 +89,7 @@ fn shipment() -> Shipment {
         }],
         ship_date: Date::new(2025, 3, 17),
         shipper: None,
+        customs: None,
     }
 }
 
@@ -669,4 +670,207 @@ async fn missing_credentials_are_invalid_without_a_call() {
     let e = Usps::new(&a, http).rate(&shipment()).await.unwrap_err();
     assert_eq!(e, CarrierError::Invalid("carrier account has no secret".into()));
     assert!(m.state.requests().is_empty());
+}
+
+// ------------------------------------------------------------------ international labels
+
+/// The test shipment sent to Paris as a gift, with the international mail class.
+fn to_france() -> LabelRequest {
+    let mut r = label_request();
+    r.service_code = "PRIORITY_MAIL_INTERNATIONAL".into();
+    r.shipment.to = Address {
+        name: Some("Louise Martin".into()),
+        street: vec!["14 Rue de Rivoli".into()],
+        city: "Paris".into(),
+        postal_code: "75001".into(),
+        country: "FR".into(),
+        phone: Some("+33 1 42 60 00 00".into()),
+        ..Default::default()
+    };
+    r.shipment.customs = Some(
+        serde_json::from_value(json!({
+            "contents_type": "gift", "currency": "USD", "non_delivery": "abandon", "invoice_number": "INV-4004",
+            "importer_tax_ids": [{ "type": "ioss", "number": "IM2500000123", "country": "FR" }],
+            "commodities": [
+                { "description": "Hand-knit wool sweater", "quantity": 1, "unit_value": "85", "unit_net_weight": "1.1",
+                  "weight_unit": "lb", "hs_code": "6110.11.0010", "origin_country": "US" },
+                { "description": "Ceramic coffee mug", "quantity": 2, "unit_value": "14.50", "unit_net_weight": "350",
+                  "weight_unit": "g", "hs_code": "6912.00.4810", "origin_country": "PT" }
+            ]
+        }))
+        .expect("declaration"),
+    );
+    r
+}
+
+#[test]
+fn international_label_request_matches_the_published_schema() {
+    let r = to_france();
+    let b = usps::build_label_request(&r, &r.shipment.packages[0]).expect("builds");
+    assert_eq!(
+        b["customsForm"],
+        json!({
+            "customsContentType": "GIFT",
+            "AESITN": "NO EEI 30.37(a)",
+            "invoiceNumber": "INV-4004",
+            "importersReference": { "referenceType": "VAT_NUMBER", "reference": "IM2500000123" },
+            "contents": [
+                { "itemDescription": "Hand-knit wool sweater", "itemQuantity": 1, "itemTotalValue": 85, "weightUOM": "lb",
+                  "itemTotalWeight": 1.1, "HSTariffNumber": "6110110010", "countryofOrigin": "US" },
+                { "itemDescription": "Ceramic coffee mug", "itemQuantity": 2, "itemTotalValue": 29, "weightUOM": "lb",
+                  "itemTotalWeight": 1.543, "HSTariffNumber": "6912004810", "countryofOrigin": "PT" }
+            ]
+        })
+    );
+    assert_eq!(
+        b["toAddress"],
+        json!({ "firstName": "Louise", "lastName": "Martin", "streetAddress": "14 Rue de Rivoli", "city": "Paris",
+                "postalCode": "75001", "country": "France", "countryISOAlpha2Code": "FR", "phone": "33142600000" })
+    );
+    assert_eq!(b["fromAddress"]["ZIPCode"], "21093");
+    assert_eq!(
+        b["packageDescription"],
+        json!({
+            "mailClass": "PRIORITY_MAIL_INTERNATIONAL", "rateIndicator": "SP", "weightUOM": "lb", "weight": 5.5,
+            "dimensionsUOM": "in", "length": 12, "width": 10, "height": 6, "processingCategory": "MACHINABLE",
+            "mailingDate": "2025-03-17", "destinationEntryFacilityType": "NONE",
+            "packageOptions": { "nonDeliveryOption": "ABANDON", "packageValue": 114 },
+            "customerReference": [{ "referenceNumber": "PO-88231" }]
+        })
+    );
+    assert_eq!(
+        b["imageInfo"],
+        json!({ "imageType": "PDF", "labelType": "4X6LABEL", "suppressPostage": false })
+    );
+
+    // What USPS cannot take is refused before any call, naming the field.
+    let refused = |r: &LabelRequest| match usps::build_label_request(r, &r.shipment.packages[0]) {
+        Err(CarrierError::Invalid(m)) => m,
+        other => panic!("expected Invalid, got {other:?}"),
+    };
+    let mut long = to_france();
+    long.shipment.customs.as_mut().unwrap().commodities[0].description = Some("Hand-knit merino wool sweater, navy".into());
+    assert_eq!(
+        refused(&long),
+        "shipment.customs.commodities[0].description: USPS takes at most 30 characters"
+    );
+    let mut vague = to_france();
+    vague.shipment.customs.as_mut().unwrap().commodities[1].description = Some("Merchandise".into());
+    assert_eq!(
+        refused(&vague),
+        "shipment.customs.commodities[1].description: USPS refuses \"Merchandise\" as a description"
+    );
+    let mut png = to_france();
+    png.label_format = LabelFormat::Png;
+    assert!(refused(&png).contains("PDF or ZPL"));
+    let mut domestic_class = to_france();
+    domestic_class.service_code = "PRIORITY_MAIL".into();
+    assert!(refused(&domestic_class).contains("not a USPS international mail class"));
+    let mut two = to_france();
+    two.shipment.packages.push(two.shipment.packages[0].clone());
+    assert!(refused(&two).contains("one package"));
+    let mut none = to_france();
+    none.shipment.customs = None;
+    assert!(refused(&none).contains("shipment.customs"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn international_label_is_bought_and_voided_on_the_international_api() {
+    let m = start();
+    let usps = adapter(&m);
+    let r = to_france();
+    let label = usps.ship(&r).await.expect("label");
+    assert_eq!(label.tracking_numbers, vec![mock::usps::INTERNATIONAL_TRACKING_NUMBER.to_string()]);
+    assert_eq!(label.service_code, "PRIORITY_MAIL_INTERNATIONAL");
+    // Postage plus the insurance extra service.
+    assert_eq!((label.charges.amount, label.charges.currency.as_str()), (d("73.05"), "USD"));
+
+    let reqs = m.state.requests();
+    let sent = reqs.last().expect("label request");
+    assert_eq!((sent.method.as_str(), sent.path.as_str()), ("POST", usps::INTERNATIONAL_LABEL_PATH));
+    assert!(sent.header("x-payment-authorization-token").starts_with("pay-mock-usps-"));
+    assert_eq!(body(sent), usps::build_label_request(&r, &r.shipment.packages[0]).expect("builds"));
+
+    usps.void(&label).await.expect("void");
+    let last = m.state.requests().last().cloned().expect("request");
+    assert_eq!(
+        (last.method.as_str(), last.path.as_str()),
+        ("DELETE", "/international-labels/v3/international-label/LZ123456789US")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mock_checks_the_customs_form_in_usps_shape() {
+    let m = start();
+    let usps = adapter(&m);
+    usps.ship(&to_france()).await.expect("label");
+    let reqs = m.state.requests();
+    let sent = reqs.last().expect("label request");
+    let (bearer, pay) = (
+        sent.header("authorization").to_string(),
+        sent.header("x-payment-authorization-token").to_string(),
+    );
+    let c = reqwest::Client::new();
+    let post = |v: Value| {
+        c.post(format!("{}{}", m.base_url, usps::INTERNATIONAL_LABEL_PATH))
+            .header("authorization", bearer.clone())
+            .header("x-payment-authorization-token", pay.clone())
+            .json(&v)
+            .send()
+    };
+    let good = body(sent);
+    assert_eq!(post(good.clone()).await.expect("send").status(), 201);
+    let error = |v: Value| {
+        let e = &v["error"]["errors"][0];
+        (
+            e["code"].as_str().unwrap_or("").to_string(),
+            e["detail"].as_str().unwrap_or("").to_string(),
+        )
+    };
+
+    let mut no_aes = good.clone();
+    no_aes["customsForm"].as_object_mut().unwrap().remove("AESITN");
+    let r = post(no_aes).await.expect("send");
+    assert_eq!(r.status(), 400);
+    assert_eq!(
+        error(r.json().await.expect("json")),
+        ("020100".into(), "customsForm.AESITN is required.".into())
+    );
+
+    let mut vague = good.clone();
+    vague["customsForm"]["contents"][0]["itemDescription"] = json!("Gift");
+    assert_eq!(
+        error(post(vague).await.expect("send").json().await.expect("json")).1,
+        "customsForm.contents[0].itemDescription: must be a specific description of at most 30 characters"
+    );
+
+    let mut no_value = good.clone();
+    no_value["customsForm"]["contents"][1]
+        .as_object_mut()
+        .unwrap()
+        .remove("itemTotalValue");
+    assert_eq!(
+        error(post(no_value).await.expect("send").json().await.expect("json")).1,
+        "customsForm.contents[1].itemTotalValue: itemTotalValue and itemTotalWeight (or itemValue and itemWeight) are required"
+    );
+
+    let mut other = good;
+    other["customsForm"]["customsContentType"] = json!("OTHER");
+    assert_eq!(
+        error(post(other).await.expect("send").json().await.expect("json")).1,
+        "customsForm.contentComments: is required (at most 25 characters) when customsContentType is OTHER"
+    );
+}
+
+#[test]
+fn territories_stay_on_the_domestic_api() {
+    let mut r = label_request();
+    r.shipment.to.country = "PR".into();
+    assert_eq!(usps::label_path(&r.shipment), "/labels/v3/label");
+    // The domestic API addresses territories with a state code; a PR country stays unsupported as before.
+    assert!(matches!(
+        usps::build_label_request(&r, &r.shipment.packages[0]),
+        Err(CarrierError::Unsupported(_))
+    ));
+    assert_eq!(usps::label_path(&to_france().shipment), usps::INTERNATIONAL_LABEL_PATH);
 }

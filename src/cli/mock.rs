@@ -1,5 +1,6 @@
-//! `tradelane mock-carriers`: the five mock carriers and the mock Northstar OEM
-//! on local ports, for demos and manual tests.
+//! `tradelane mock-carriers`: the five mock carriers, the two mock landed-cost
+//! services (Zonos-style, DHL Express) and the mock Northstar OEM on local
+//! ports, for demos and manual tests.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -12,7 +13,8 @@ use crate::connectors::mock;
 /// Options of `mock-carriers`.
 #[derive(Debug, Args)]
 pub struct MockArgs {
-    /// First port; the carriers take this one and the next four (ups, fedex, usps, dhl, canadapost), the OEM the one after.
+    /// First port; the carriers take this one and the next four (ups, fedex, usps, dhl, canadapost),
+    /// the landed-cost services the two after (zonos, dhl), the OEM the one after those.
     #[arg(long, default_value_t = 9101)]
     port: u16,
     /// Delay before every answer (ms).
@@ -23,7 +25,7 @@ pub struct MockArgs {
     fixtures: PathBuf,
 }
 
-/// Runs the mocks until Ctrl-C; prints the `[carriers.*]` configuration that points at them.
+/// Runs the mocks until Ctrl-C; prints the `[carriers.*]` and `[landed_cost.*]` configuration that points at them.
 pub fn run(args: MockArgs) -> anyhow::Result<ExitCode> {
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     rt.block_on(async move {
@@ -32,8 +34,7 @@ pub fn run(args: MockArgs) -> anyhow::Result<ExitCode> {
         } else {
             PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/carriers")
         };
-        let fixtures_dir = fixtures.clone();
-        let running = mock::start_all(fixtures, args.port, 2)?;
+        let running = mock::start_all(fixtures.clone(), args.port, 2)?;
         for m in &running {
             m.state.set_latency(Duration::from_millis(args.latency_ms));
             println!(
@@ -43,8 +44,25 @@ pub fn run(args: MockArgs) -> anyhow::Result<ExitCode> {
                 mock::credentials(m.carrier)
             );
         }
-        let oem_fixtures = fixtures_dir.join("../oem");
-        let oem_port = if args.port == 0 { 0 } else { args.port + 5 };
+        // The landed-cost services take the two ports after the carriers.
+        let lc_fixtures = fixtures
+            .parent()
+            .map(|p| p.join("landed_cost"))
+            .filter(|p| p.is_dir())
+            .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/landed_cost"));
+        let first = if args.port == 0 { 0 } else { args.port + running.len() as u16 };
+        let landed = mock::landed_cost::start_all(lc_fixtures, first, 2)?;
+        for m in &landed {
+            m.state.set_latency(Duration::from_millis(args.latency_ms));
+            println!(
+                "[landed_cost.{}]\nbase_url = \"{}\"\n{}\n",
+                m.carrier,
+                m.base_url,
+                mock::landed_cost::credentials(m.carrier)
+            );
+        }
+        let oem_port = if args.port == 0 { 0 } else { args.port + 7 };
+        let oem_fixtures = fixtures.join("../oem");
         let oem = mock::start(mock::oem::mock(), oem_fixtures, &format!("127.0.0.1:{oem_port}"), 2)?;
         // The OEM is configured in mappings/oem/northstar.toml, not in tradelane.toml: say so on stderr.
         eprintln!(

@@ -3,5 +3,6 @@
 //! Connectors know the canonical model, not actix or the store.
 
 pub mod carriers;
+pub mod landed_cost;
 pub mod mock;
 pub mod oem;

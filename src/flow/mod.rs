@@ -4,6 +4,7 @@
 
 mod dealer_status;
 mod dealers;
+pub mod customs;
 mod inbound;
 mod outbound;
 pub mod shipping;
@@ -67,6 +68,18 @@ pub enum FlowError {
     /// A carrier call failed.
     #[error(transparent)]
     Carrier(crate::connectors::carriers::CarrierError),
+    /// A landed-cost provider call failed.
+    #[error("landed-cost provider: {0}")]
+    LandedCost(crate::connectors::carriers::CarrierError),
+    /// No such landed-cost provider configured.
+    #[error("landed-cost provider {0:?} is not configured")]
+    UnknownProvider(String),
+    /// A shipment crossing a customs border has no customs declaration.
+    #[error("{0}")]
+    CustomsRequired(crate::customs::CustomsError),
+    /// The customs declaration is invalid; every field error is listed.
+    #[error("invalid customs declaration: {0}")]
+    InvalidCustoms(crate::customs::FieldErrors),
     /// No rate fits.
     #[error("{0}")]
     NoRate(String),
@@ -85,6 +98,15 @@ pub enum FlowError {
     /// A replenishment request cannot be turned into an order.
     #[error(transparent)]
     Replenishment(crate::replenishment::ReplenishmentError),
+}
+
+impl From<crate::customs::CustomsError> for FlowError {
+    fn from(e: crate::customs::CustomsError) -> Self {
+        match e {
+            crate::customs::CustomsError::Invalid(fields) => FlowError::InvalidCustoms(fields),
+            required => FlowError::CustomsRequired(required),
+        }
+    }
 }
 
 impl From<sqlx::Error> for FlowError {
@@ -111,6 +133,8 @@ pub struct Gateway {
     pub supersessions: Arc<crate::replenishment::Supersessions>,
     /// OEM connectors.
     pub oems: Arc<crate::connectors::oem::Oems>,
+    /// Landed-cost providers.
+    pub landed_cost: Arc<crate::connectors::landed_cost::LandedCostProviders>,
     /// Delivery engine (absent when this process does not deliver).
     pub outbox: Option<Arc<Outbox>>,
     /// Metrics.

@@ -193,6 +193,7 @@ impl Gateway {
                 "shipment.packages: at least one package is required".into(),
             ));
         }
+        q.shipment.declaration("", false)?;
         let ids: Vec<String> = match &q.carriers {
             Some(list) => {
                 for c in list {
@@ -251,6 +252,8 @@ impl Gateway {
             return replayed_label(existing, key, &hash);
         }
         let order: LabelOrder = serde_json::from_slice(body).map_err(|e| FlowError::InvalidDocument(e.to_string()))?;
+        // Customs are checked before any carrier is asked (rate shopping included) or anything is reserved.
+        order.shipment.declaration("shipment", true)?;
         let shipper = order.shipment.shipper.clone();
         let (carrier_id, service) = match (&order.carrier, &order.service_code, order.policy) {
             (Some(c), Some(s), _) => (c.clone(), s.clone()),

@@ -64,6 +64,8 @@ impl ApiError {
                 F::NotFound => (StatusCode::NOT_FOUND, "not-found"),
                 F::UnknownCarrier(_) => (StatusCode::NOT_FOUND, "unknown-carrier"),
                 F::NoRate(_) => (StatusCode::UNPROCESSABLE_ENTITY, "no-rate"),
+                F::CustomsRequired(_) => (StatusCode::UNPROCESSABLE_ENTITY, "customs-required"),
+                F::InvalidCustoms(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid-customs"),
                 F::Conflict(_) => (StatusCode::CONFLICT, "invalid-state"),
                 F::Carrier(e) => {
                     use crate::connectors::carriers::CarrierError as C;
@@ -82,6 +84,19 @@ impl ApiError {
                     (StatusCode::UNPROCESSABLE_ENTITY, "supersession-loop")
                 }
                 F::Replenishment(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid-replenishment"),
+                F::UnknownProvider(_) => (StatusCode::UNPROCESSABLE_ENTITY, "unknown-provider"),
+                F::LandedCost(e) => {
+                    use crate::connectors::carriers::CarrierError as C;
+                    match e {
+                        C::Rejected { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "landed-cost-rejected"),
+                        // A provider without credentials or base URL: the gateway's configuration, not the caller.
+                        C::Unsupported(_) | C::Invalid(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+                        C::Auth(_) => (StatusCode::BAD_GATEWAY, "landed-cost-auth"),
+                        C::Parse(_) => (StatusCode::BAD_GATEWAY, "landed-cost-response"),
+                        C::RateLimited | C::Unavailable(_) | C::Network(_) => (StatusCode::BAD_GATEWAY, "landed-cost-unavailable"),
+                        C::Timeout(_) => (StatusCode::GATEWAY_TIMEOUT, "landed-cost-timeout"),
+                    }
+                }
                 F::Store(_) | F::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
             },
         }
@@ -120,6 +135,10 @@ impl ResponseError for ApiError {
                 }
                 other => json!({ "field": other.field() }),
             }),
+            ApiError::Flow(FlowError::InvalidCustoms(fields)) => Some(json!({ "errors": fields.0 })),
+            ApiError::Flow(FlowError::CustomsRequired(crate::customs::CustomsError::Required { path, .. })) => {
+                Some(json!({ "errors": [{ "field": path, "message": "required" }] }))
+            }
             _ => None,
         };
         if status.is_server_error() {

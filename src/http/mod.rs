@@ -10,6 +10,7 @@
 mod auth;
 pub mod console;
 mod dealers;
+mod customs;
 pub mod error;
 mod handlers;
 pub mod openapi;
@@ -95,7 +96,11 @@ fn api(r: &mut Routes<'_>) {
         .get("/v1/tracking/{carrier}/{number}", handlers::track)
         .post("/v1/dealers/{dealer}/replenishment", dealers::replenish)
         .get("/v1/dealers/{dealer}/orders", dealers::list_orders)
-        .get("/v1/dealers/{dealer}/orders/{id}", dealers::get_order);
+        .get("/v1/dealers/{dealer}/orders/{id}", dealers::get_order)
+        .post("/v1/customs/quotes", customs::create_quote)
+        .get("/v1/customs/quotes/{id}", customs::get_quote)
+        .get("/v1/customs/quotes/{id}/commercial-invoice.pdf", customs::commercial_invoice)
+        .get("/v1/customs/{id}/commercial-invoice.pdf", customs::commercial_invoice);
 }
 
 /// Registers every route, problem+json 404 for anything else, and problem+json 400 for a

@@ -10,6 +10,7 @@ use super::{now_ms, Dialect, Store, StoreError};
 const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("sql/0001_init.sql")),
     (2, include_str!("sql/0002_shipping.sql")),
+    (3, include_str!("sql/0003_customs.sql")),
     (4, include_str!("sql/0004_dealers.sql")),
     (5, include_str!("sql/0005_console.sql")),
 ];

@@ -8,6 +8,7 @@
 mod console;
 mod control;
 mod dealers;
+mod customs;
 mod documents;
 mod keys;
 mod kpi;
@@ -27,6 +28,7 @@ use sqlx::{Any, AnyPool, Connection, Executor, Transaction};
 pub use console::*;
 pub use control::allocate;
 pub use dealers::*;
+pub use customs::{NewQuote, QuoteRecord};
 pub use documents::*;
 pub use keys::{ApiKey, IssuedKey, Scope};
 pub use kpi::*;

@@ -1,6 +1,7 @@
 //! Canada Post adapter: the REST/XML web services (Get Rates `rate-v4`, contract
 //! Create/Void Shipment `shipment-v8` with label artifacts, Get Tracking Details
-//! `track-v2`), HTTP Basic auth, versioning by media type.
+//! `track-v2`), HTTP Basic auth, versioning by media type. Labels to the US and
+//! abroad carry the customs declaration as `delivery-spec/customs`.
 //!
 //! Account settings: `key`/`secret` are the API user name and password,
 //! `account_number` the customer number ("mailed by"). `extra` may hold
@@ -20,6 +21,7 @@ use super::{
     CarrierAccount, CarrierError, CarrierHttp, Charge, Label, LabelFormat, LabelRequest, LengthUnit, Money, Package, Rate, Reply, Shipment,
     Tracking, TrackingEvent, TrackingStatus, WeightUnit,
 };
+use crate::customs::{round, ContentsType, CurrencyCode, Declaration, ExportReason, NonDelivery};
 use crate::model::{Date, Decimal};
 
 const CARRIER: &str = "canadapost";
@@ -559,17 +561,116 @@ fn address_details(x: &mut Xml, a: &super::Address) {
         .close("address-details");
 }
 
-/// The Create Shipment body (`<shipment>`, shipment-v8) for a domestic one-parcel label.
+/// Canada Post's `reason-for-export` code and, for `OTH`, the `other-reason` text.
+fn export_reason(d: &Declaration) -> (&'static str, Option<String>) {
+    let other = |default: &str| ("OTH", Some(d.reason_explanation.clone().unwrap_or_else(|| default.to_string())));
+    match d.reason_for_export {
+        ExportReason::Sale => ("SOG", None),
+        ExportReason::Sample => ("SAM", None),
+        ExportReason::Repair => ("REP", None),
+        _ if d.contents_type == ContentsType::Documents => ("DOC", None),
+        ExportReason::Gift => other("Gift"),
+        ExportReason::Return => other("Return"),
+        ExportReason::Intercompany => other("Intercompany transfer"),
+        ExportReason::PersonalUse => other("Personal use"),
+        ExportReason::Temporary => other("Temporary export"),
+        ExportReason::Other => other("Other"),
+    }
+}
+
+/// A declaration value that must fit Canada Post's limit.
+fn fits(value: &str, max: usize, field: &str) -> Result<(), CarrierError> {
+    if value.chars().count() > max {
+        return Err(CarrierError::Invalid(format!(
+            "{field}: Canada Post takes at most {max} characters"
+        )));
+    }
+    Ok(())
+}
+
+/// `<customs>` of a US or international shipment: currency (with the
+/// conversion from CAD when it is not CAD), reason for export, and one
+/// `sku-list/item` per commodity (value per unit, unit weight in kg, dotted HS code).
+fn customs(x: &mut Xml, d: &Declaration) -> Result<(), CarrierError> {
+    let conversion = if d.currency == CurrencyCode::CAD {
+        None
+    } else {
+        let rate = d.conversion_from_cad.ok_or_else(|| {
+            CarrierError::Invalid(format!(
+                "shipment.customs.conversion_from_cad: Canada Post needs the {} per CAD rate when the currency is not CAD",
+                d.currency
+            ))
+        })?;
+        Some(round(rate, 6).to_string())
+    };
+    let (reason, other) = export_reason(d);
+    if let Some(o) = &other {
+        fits(o, 44, "shipment.customs.reason_explanation")?;
+    }
+    if d.commodities.len() > 500 {
+        return Err(CarrierError::Invalid(
+            "shipment.customs.commodities: Canada Post takes at most 500 lines".into(),
+        ));
+    }
+    x.open("customs")
+        .leaf("currency", d.currency.as_str())
+        .leaf_opt("conversion-from-cad", conversion.as_deref())
+        .leaf("reason-for-export", reason)
+        .leaf_opt("other-reason", other.as_deref())
+        .open("sku-list");
+    for (i, c) in d.commodities.iter().enumerate() {
+        let field = |name: &str| format!("shipment.customs.commodities[{i}].{name}");
+        fits(&c.description, 45, &field("description"))?;
+        if c.quantity > 9999 {
+            return Err(CarrierError::Invalid(format!(
+                "{}: Canada Post takes at most 9999 units",
+                field("quantity")
+            )));
+        }
+        let weight = round(c.unit_weight_kg(), 3).max(dec("0.001"));
+        if weight > dec("99.999") {
+            return Err(CarrierError::Invalid(format!(
+                "{}: Canada Post takes at most 99.999 kg per unit",
+                field("unit_net_weight")
+            )));
+        }
+        let value = round(c.unit_value, 2).max(dec("0.01"));
+        x.open("item")
+            .leaf("customs-number-of-units", &c.quantity.to_string())
+            .leaf("customs-description", &c.description)
+            .leaf_opt("sku", c.sku.as_deref().map(|s| s.chars().take(15).collect::<String>()).as_deref())
+            .leaf("hs-tariff-code", &c.hs_code.dotted())
+            .leaf("unit-weight", &format!("{weight}"))
+            .leaf("customs-value-per-unit", &crate::customs::money_text(value))
+            .leaf("country-of-origin", c.origin_country.as_str())
+            .close("item");
+    }
+    x.close("sku-list");
+    for (name, value, field) in [
+        ("certificate-number", &d.certificate_number, "certificate_number"),
+        ("licence-number", &d.import_licence, "import_licence"),
+        ("invoice-number", &d.invoice_number, "invoice_number"),
+    ] {
+        if let Some(v) = value {
+            fits(v, 10, &format!("shipment.customs.{field}"))?;
+            x.leaf(name, v);
+        }
+    }
+    x.close("customs");
+    Ok(())
+}
+
+/// The Create Shipment body (`<shipment>`, shipment-v8) for a one-parcel label
+/// from Canada; US and international labels carry the customs declaration and
+/// a non-delivery option (RTS return to sender, or ABAN abandon).
 pub fn shipment_request(r: &LabelRequest, account: &CarrierAccount) -> Result<String, CarrierError> {
     let s = &r.shipment;
     let p = one_package(s)?;
     let customer = account.need("account_number (Canada Post customer number)", &account.account_number)?;
-    if !s.from.country.eq_ignore_ascii_case("CA") || !s.to.country.eq_ignore_ascii_case("CA") {
-        // US and international labels need customs lines the canonical model does not carry.
-        return Err(CarrierError::Invalid(
-            "Canada Post labels are supported for domestic (CA to CA) shipments only".into(),
-        ));
+    if !s.from.country.eq_ignore_ascii_case("CA") {
+        return Err(CarrierError::Invalid("Canada Post ships from Canada only".into()));
     }
+    let declaration = super::customs_of(s, true)?;
     let encoding = match r.label_format {
         LabelFormat::Pdf => "PDF",
         LabelFormat::Zpl => "ZPL",
@@ -616,6 +717,17 @@ pub fn shipment_request(r: &LabelRequest, account: &CarrierAccount) -> Result<St
         .leaf_opt("client-voice-number", s.to.phone.as_deref());
     address_details(&mut x, &s.to);
     x.close("destination");
+    if let Some(d) = &declaration {
+        let code = match d.non_delivery {
+            NonDelivery::Return => "RTS",
+            NonDelivery::Abandon => "ABAN",
+        };
+        x.open("options")
+            .open("option")
+            .leaf("option-code", code)
+            .close("option")
+            .close("options");
+    }
     parcel(&mut x, p);
     if let Some(email) = s.to.email.as_deref().filter(|e| !e.trim().is_empty()) {
         x.open("notification")
@@ -636,6 +748,9 @@ pub fn shipment_request(r: &LabelRequest, account: &CarrierAccount) -> Result<St
         .close("preferences");
     if let Some(reference) = p.reference.as_deref().filter(|r| !r.trim().is_empty()) {
         x.open("references").leaf("customer-ref-1", reference.trim()).close("references");
+    }
+    if let Some(d) = &declaration {
+        customs(&mut x, d)?;
     }
     x.open("settlement-info")
         .leaf("paid-by-customer", customer)

@@ -9,9 +9,10 @@ use std::time::SystemTime;
 use serde_json::{json, Map, Value};
 
 use super::{
-    CarrierAccount, CarrierError, CarrierHttp, Charge, Label, LabelFormat, LabelRequest, LengthUnit, Money, Package, Rate, Shipment,
-    Tracking, TrackingEvent, TrackingStatus, WeightUnit,
+    customs_of, CarrierAccount, CarrierError, CarrierHttp, Charge, Label, LabelFormat, LabelRequest, LengthUnit, Money, Package, Rate,
+    Shipment, Tracking, TrackingEvent, TrackingStatus, WeightUnit,
 };
+use crate::customs::{round, Declaration, DutiesPayer, ExportReason, TaxIdKind};
 use crate::model::{Date, Decimal};
 
 const CARRIER: &str = "dhl";
@@ -45,7 +46,7 @@ impl Dhl {
             ));
         }
         let url = format!("{}/rates", self.account.base()?);
-        let body = self.rate_request(s);
+        let body = self.rate_request(s)?;
         let reply = self.send(|c| c.post(&url).json(&body), true).await?;
         parse_rates(&reply)
     }
@@ -60,7 +61,7 @@ impl Dhl {
             return Err(CarrierError::Invalid("no DHL product code".into()));
         }
         let url = format!("{}/shipments", self.account.base()?);
-        let body = self.shipment_request(r);
+        let body = self.shipment_request(r)?;
         // Never retried: a second attempt could book a second waybill.
         let reply = self.send(|c| c.post(&url).json(&body), false).await?;
         parse_label(&reply, &r.service_code, r.label_format)
@@ -89,10 +90,11 @@ impl Dhl {
         parse_tracking(&reply)
     }
 
-    /// Body of `POST /rates`.
-    pub fn rate_request(&self, s: &Shipment) -> Value {
+    /// Body of `POST /rates`; with a customs declaration, its value as `declaredValue`.
+    pub fn rate_request(&self, s: &Shipment) -> Result<Value, CarrierError> {
+        let customs = customs_of(s, false)?;
         let (unit, packages) = packages(&s.packages, false);
-        json!({
+        let mut v = json!({
             "customerDetails": {
                 "shipperDetails": rate_address(&s.from),
                 "receiverDetails": rate_address(&s.to),
@@ -104,19 +106,27 @@ impl Dhl {
             "isCustomsDeclarable": customs_declarable(s),
             "estimatedDeliveryDate": { "isRequested": true, "typeCode": "QDDC" },
             "packages": packages,
-        })
+        });
+        if let Some(d) = &customs {
+            v["monetaryAmount"] = json!([{
+                "typeCode": "declaredValue", "value": num(round(d.total_value(), 2)), "currency": d.currency.as_str(),
+            }]);
+        }
+        Ok(v)
     }
 
-    /// Body of `POST /shipments`.
-    pub fn shipment_request(&self, r: &LabelRequest) -> Value {
+    /// Body of `POST /shipments`, with the customs declaration as
+    /// `content.exportDeclaration` when the shipment crosses a border.
+    pub fn shipment_request(&self, r: &LabelRequest) -> Result<Value, CarrierError> {
         let s = &r.shipment;
+        let customs = customs_of(s, true)?;
         let (unit, packages) = packages(&s.packages, true);
         let format = match r.label_format {
             LabelFormat::Zpl => "zpl",
             _ => "pdf",
         };
         let extra = |k: &str, default: &str| self.account.extra.get(k).cloned().unwrap_or_else(|| default.to_string());
-        json!({
+        let mut v = json!({
             "plannedShippingDateAndTime": format!("{}T12:00:00 GMT+00:00", ship_date(s)),
             "pickup": { "isRequested": false },
             "productCode": r.service_code,
@@ -138,7 +148,11 @@ impl Dhl {
                 "unitOfMeasurement": unit,
             },
             "estimatedDeliveryDate": { "isRequested": true, "typeCode": "QDDC" },
-        })
+        });
+        if let Some(d) = &customs {
+            add_customs(&mut v, d, unit == "metric")?;
+        }
+        Ok(v)
     }
 
     fn account_number(&self) -> String {
@@ -458,6 +472,156 @@ fn packages(ps: &[Package], with_reference: bool) -> (&'static str, Vec<Value>) 
         })
         .collect();
     (unit, out)
+}
+
+// ---- customs ----
+
+/// MyDHL `exportReasonType`.
+fn export_reason_type(r: ExportReason) -> &'static str {
+    match r {
+        ExportReason::Sale => "commercial_purpose_or_sale",
+        ExportReason::Gift => "gift",
+        ExportReason::Sample => "sample",
+        ExportReason::Return => "return",
+        ExportReason::Repair | ExportReason::Temporary => "temporary",
+        ExportReason::Intercompany => "intercompany_use",
+        ExportReason::PersonalUse => "personal_belongings_or_personal_use",
+        ExportReason::Other => "permanent",
+    }
+}
+
+/// MyDHL `registrationNumbers[].typeCode` (IOSS and VOEC go as `SDT`).
+fn registration_type(k: TaxIdKind) -> &'static str {
+    match k {
+        TaxIdKind::Eori => "EOR",
+        TaxIdKind::Vat => "VAT",
+        TaxIdKind::Ioss | TaxIdKind::Voec => "SDT",
+        TaxIdKind::Gst => "GST",
+        TaxIdKind::Ein => "EIN",
+        TaxIdKind::Tin => "TAX",
+    }
+}
+
+/// MyDHL's quantity unit codes for the common units; others are sent as given.
+fn quantity_unit(u: &str) -> &str {
+    match u {
+        "EA" | "PC" | "PCS" => "PCS",
+        "PR" | "PRS" => "PRS",
+        "DZ" | "DOZ" => "DOZ",
+        "G" | "GM" => "GM",
+        other => other,
+    }
+}
+
+/// Adds the declaration to a shipment body: `content.exportDeclaration`
+/// (line items with outbound commodity codes, invoice, charges), the
+/// declared value, incoterm, US filing value, the parties' registration
+/// numbers and who pays duties.
+fn add_customs(v: &mut Value, d: &Declaration, metric: bool) -> Result<(), CarrierError> {
+    let reason = export_reason_type(d.reason_for_export);
+    let thousandth: Decimal = "0.001".parse().unwrap_or_default();
+    let items: Vec<Value> = d
+        .commodities
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let weight = num(round(if metric { c.line_weight_kg() } else { c.line_weight_lb() }, 3).max(thousandth));
+            let mut item = json!({
+                "number": i + 1,
+                "description": c.description,
+                "price": num(round(c.unit_value, 3)),
+                "quantity": { "value": c.quantity, "unitOfMeasurement": quantity_unit(&c.unit) },
+                "commodityCodes": [{ "typeCode": "outbound", "value": c.hs_code.as_str() }],
+                "exportReasonType": reason,
+                "manufacturerCountry": c.origin_country.as_str(),
+                "weight": { "netValue": weight, "grossValue": weight },
+            });
+            if let Some(e) = &c.eccn {
+                item["exportControlClassificationNumber"] = json!(e);
+            }
+            if let Some(sku) = &c.sku {
+                // PAN: part number.
+                item["customerReferences"] = json!([{ "typeCode": "PAN", "value": sku }]);
+            }
+            item
+        })
+        .collect();
+    let mut invoice = json!({
+        "number": d.invoice_number.clone().unwrap_or_else(|| "N/A".into()),
+        "date": d.invoice_date.map(|x| x.to_string()).unwrap_or_else(|| v["plannedShippingDateAndTime"].as_str().unwrap_or("").chars().take(10).collect()),
+    });
+    if let Some(signer) = &d.signer {
+        invoice["signatureName"] = json!(signer.name);
+        if let Some(t) = &signer.title {
+            invoice["signatureTitle"] = json!(t);
+        }
+    }
+    if let Some(po) = &d.po_number {
+        // PON: purchase order number.
+        invoice["customerReferences"] = json!([{ "typeCode": "PON", "value": po }]);
+    }
+    let mut declaration = json!({
+        "lineItems": items,
+        "invoice": invoice,
+        "exportReasonType": reason,
+        "shipmentType": if matches!(d.reason_for_export, ExportReason::Gift | ExportReason::PersonalUse) { "personal" } else { "commercial" },
+    });
+    if let Some(r) = &d.reason_explanation {
+        declaration["exportReason"] = json!(r);
+    }
+    let charges: Vec<Value> = [
+        ("freight", d.freight_charge),
+        ("insurance", d.insurance_charge),
+        ("other", d.other_charges),
+    ]
+    .into_iter()
+    .filter_map(|(kind, amount)| amount.map(|a| json!({ "value": num(round(a, 2)), "typeCode": kind })))
+    .collect();
+    if !charges.is_empty() {
+        declaration["additionalCharges"] = json!(charges);
+    }
+    let licences: Vec<Value> = d
+        .commodities
+        .iter()
+        .filter_map(|c| c.export_licence.as_ref())
+        .map(|l| json!({ "typeCode": "export", "value": l }))
+        .collect();
+    if !licences.is_empty() {
+        declaration["licenses"] = json!(licences);
+    }
+    if let Some(t) = &d.declaration_statement {
+        declaration["declarationNotes"] = json!([{ "value": t }]);
+    }
+    let content = &mut v["content"];
+    content["isCustomsDeclarable"] = json!(true);
+    content["declaredValue"] = num(round(d.total_value(), 2));
+    content["declaredValueCurrency"] = json!(d.currency.as_str());
+    content["incoterm"] = json!(d.incoterm.code());
+    let description: String = d.commodities.iter().map(|c| c.description.as_str()).collect::<Vec<_>>().join(", ");
+    content["description"] = json!(description.chars().take(70).collect::<String>());
+    if let Some(filing) = d.export_filing.printed() {
+        content["USFilingTypeValue"] = json!(filing);
+    }
+    content["exportDeclaration"] = declaration;
+    for (who, ids) in [("shipperDetails", &d.exporter_tax_ids), ("receiverDetails", &d.importer_tax_ids)] {
+        if !ids.is_empty() {
+            v["customerDetails"][who]["registrationNumbers"] = json!(ids
+                .iter()
+                .map(|t| json!({ "typeCode": registration_type(t.kind), "number": t.number, "issuerCountryCode": t.country.as_str() }))
+                .collect::<Vec<_>>());
+        }
+    }
+    match (d.duties_payer, &d.duties_account) {
+        // Duties paid by the shipper: the DD (duty paid) service.
+        (DutiesPayer::Sender, _) => v["valueAddedServices"] = json!([{ "serviceCode": "DD" }]),
+        (_, Some(account)) => {
+            if let Some(accounts) = v["accounts"].as_array_mut() {
+                accounts.push(json!({ "typeCode": "duties-taxes", "number": account }));
+            }
+        }
+        (_, None) => {}
+    }
+    Ok(())
 }
 
 /// A decimal as a JSON number. Non-integers go through f64 only for writing:

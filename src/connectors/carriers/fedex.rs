@@ -18,9 +18,10 @@ use reqwest::Method;
 use serde_json::{json, Value};
 
 use super::{
-    Address, CarrierAccount, CarrierError, CarrierHttp, Charge, Label, LabelFormat, LabelRequest, LengthUnit, Money, Package, Rate,
-    Shipment, TokenSource, Tracking, TrackingEvent, TrackingStatus, WeightUnit,
+    customs_of, Address, CarrierAccount, CarrierError, CarrierHttp, Charge, Label, LabelFormat, LabelRequest, LengthUnit, Money, Package,
+    Rate, Shipment, TokenSource, Tracking, TrackingEvent, TrackingStatus, WeightUnit,
 };
+use crate::customs::{round, ContentsType, CurrencyCode, Declaration, DutiesPayer, ExportFiling, ExportReason, TaxId, TaxIdKind};
 use crate::model::{Date, Decimal};
 
 const CARRIER: &str = "fedex";
@@ -176,6 +177,9 @@ impl FedEx {
         if let Some(d) = s.ship_date {
             shipment["shipDateStamp"] = json!(d.to_string());
         }
+        if let Some(d) = customs_of(s, false)? {
+            shipment["customsClearanceDetail"] = customs_clearance(&d, self.account_number()?, false)?;
+        }
         Ok(json!({
             "accountNumber": { "value": self.account_number()? },
             "rateRequestControlParameters": { "returnTransitTimes": true, "rateSortOrder": "SERVICENAMETRADITIONAL" },
@@ -211,6 +215,16 @@ impl FedEx {
         if let Some(d) = s.ship_date {
             // Ship spells it `shipDatestamp`, Rate `shipDateStamp`.
             shipment["shipDatestamp"] = json!(d.to_string());
+        }
+        if let Some(d) = customs_of(s, true)? {
+            shipment["customsClearanceDetail"] = customs_clearance(&d, self.account_number()?, true)?;
+            let tins = |ids: &[TaxId]| ids.iter().map(tin).collect::<Vec<_>>();
+            if !d.exporter_tax_ids.is_empty() {
+                shipment["shipper"]["tins"] = json!(tins(&d.exporter_tax_ids));
+            }
+            if !d.importer_tax_ids.is_empty() {
+                shipment["recipients"][0]["tins"] = json!(tins(&d.importer_tax_ids));
+            }
         }
         Ok(json!({
             "labelResponseOptions": "LABEL",
@@ -470,6 +484,129 @@ fn number(d: Decimal) -> Value {
         Ok(i) => json!(i),
         Err(_) => text.parse::<f64>().map(|f| json!(f)).unwrap_or(Value::Null),
     }
+}
+
+/// Money as FedEx's JSON number, rounded to cents first (two decimals survive
+/// the float formatting exactly).
+fn amount(d: Decimal, currency: CurrencyCode) -> Value {
+    json!({ "amount": number(round(d, 2)), "currency": currency.as_str() })
+}
+
+/// `shipmentPurpose` of the commercial invoice.
+fn purpose(r: ExportReason) -> &'static str {
+    match r {
+        ExportReason::Sale => "SOLD",
+        ExportReason::Gift => "GIFT",
+        ExportReason::Sample => "SAMPLE",
+        ExportReason::Repair | ExportReason::Return => "REPAIR_AND_RETURN",
+        ExportReason::PersonalUse => "PERSONAL_EFFECTS",
+        ExportReason::Intercompany | ExportReason::Temporary | ExportReason::Other => "NOT_SOLD",
+    }
+}
+
+/// A party's `tins[]` entry.
+fn tin(t: &TaxId) -> Value {
+    let kind = match t.kind {
+        TaxIdKind::Eori | TaxIdKind::Ioss => "BUSINESS_UNION",
+        TaxIdKind::Ein => "FEDERAL",
+        _ => "BUSINESS_NATIONAL",
+    };
+    json!({ "number": t.number, "tinType": kind })
+}
+
+/// FedEx spells exemption legends as codes: `NO EEI 30.37(a)` → `NO_EEI_30_37_A`.
+fn exemption_code(legend: &str) -> String {
+    let mut out = String::new();
+    for ch in legend.chars() {
+        if ch.is_ascii_alphanumeric() {
+            out.push(ch.to_ascii_uppercase());
+        } else if !out.ends_with('_') {
+            out.push('_');
+        }
+    }
+    out.trim_end_matches('_').to_string()
+}
+
+/// `customsClearanceDetail` of a ship request (`full`), or the subset the rate API takes.
+fn customs_clearance(d: &Declaration, account: &str, full: bool) -> Result<Value, CarrierError> {
+    let metric = !d.origin.is_any(&["US", "PR"]);
+    let commodities: Vec<Value> = d
+        .commodities
+        .iter()
+        .map(|c| {
+            let (weight, units) = if metric {
+                (c.line_weight_kg(), "KG")
+            } else {
+                (c.line_weight_lb(), "LB")
+            };
+            let hundredth: Decimal = "0.01".parse().unwrap_or_default();
+            let mut v = json!({
+                "description": c.description,
+                "quantity": c.quantity,
+                "quantityUnits": c.unit,
+                "numberOfPieces": 1,
+                "unitPrice": amount(c.unit_value, d.currency),
+                "customsValue": amount(c.line_value(), d.currency),
+                "weight": { "units": units, "value": number(round(weight, 2).max(hundredth)) },
+                "countryOfManufacture": c.origin_country.as_str(),
+                "harmonizedCode": c.hs_code.as_str(),
+            });
+            if let Some(sku) = &c.sku {
+                v["partNumber"] = json!(sku);
+            }
+            if let Some(l) = &c.export_licence {
+                v["exportLicenseNumber"] = json!(l);
+            }
+            v
+        })
+        .collect();
+    let payment_type = match d.duties_payer {
+        DutiesPayer::Sender => "SENDER",
+        DutiesPayer::Recipient => "RECIPIENT",
+        DutiesPayer::ThirdParty => "THIRD_PARTY",
+    };
+    let mut duties = json!({ "paymentType": payment_type });
+    let payor_account = match d.duties_payer {
+        DutiesPayer::Sender => Some(account),
+        _ => d.duties_account.as_deref(),
+    };
+    if let Some(a) = payor_account {
+        duties["payor"] = json!({ "responsibleParty": { "accountNumber": { "value": a } } });
+    }
+    let mut v = json!({ "dutiesPayment": duties, "commodities": commodities });
+    if !full {
+        return Ok(v);
+    }
+    let mut invoice = json!({ "shipmentPurpose": purpose(d.reason_for_export), "termsOfSale": d.incoterm.code() });
+    let mut references = Vec::new();
+    if let Some(n) = &d.invoice_number {
+        references.push(json!({ "customerReferenceType": "INVOICE_NUMBER", "value": n }));
+    }
+    if let Some(n) = &d.po_number {
+        references.push(json!({ "customerReferenceType": "P_O_NUMBER", "value": n }));
+    }
+    if !references.is_empty() {
+        invoice["customerReferences"] = json!(references);
+    }
+    if let Some(f) = d.freight_charge {
+        invoice["freightCharge"] = amount(f, d.currency);
+    }
+    if let Some(i) = d.insurance_charge {
+        invoice["insuranceCharge"] = amount(i, d.currency);
+    }
+    if let Some(t) = &d.declaration_statement {
+        invoice["declarationStatement"] = json!(t);
+    }
+    v["isDocumentOnly"] = json!(d.contents_type == ContentsType::Documents);
+    v["commercialInvoice"] = invoice;
+    v["totalCustomsValue"] = amount(d.total_value(), d.currency);
+    match &d.export_filing {
+        // FedEx's example spells it `AESX20220714987654`.
+        ExportFiling::Itn(itn) => v["exportDetail"] = json!({ "exportComplianceStatement": format!("AES{}", itn.as_str()) }),
+        ExportFiling::Exemption(legend) => v["exportDetail"] = json!({ "exportComplianceStatement": exemption_code(legend) }),
+        ExportFiling::NotApplicable => {}
+    }
+    Ok(v)
 }
 
 /// FedEx dimensions are whole units: round up, never down.

@@ -75,6 +75,43 @@ impl CarrierError {
     }
 }
 
+/// The shipment's validated customs declaration, for an adapter: present
+/// when the origin and destination countries differ and one was given;
+/// required (`Invalid` otherwise) on labels that cross a customs border.
+pub fn customs_of(s: &Shipment, label: bool) -> Result<Option<crate::customs::Declaration>, CarrierError> {
+    let declaration = s.declaration("shipment", label).map_err(|e| CarrierError::Invalid(e.to_string()))?;
+    Ok(declaration.filter(|_| !s.from.country.trim().eq_ignore_ascii_case(s.to.country.trim())))
+}
+
+/// Word-wraps a customs description into at most `lines` lines of `width`
+/// characters (UPS, DHL); `None` when it does not fit.
+pub fn wrap(text: &str, width: usize, lines: usize) -> Option<Vec<String>> {
+    let mut out: Vec<String> = Vec::new();
+    for word in text.split_whitespace() {
+        let mut word = word.to_string();
+        loop {
+            match out.last_mut() {
+                Some(line) if line.chars().count() + 1 + word.chars().count() <= width => {
+                    line.push(' ');
+                    line.push_str(&word);
+                    break;
+                }
+                _ if word.chars().count() <= width => {
+                    out.push(word);
+                    break;
+                }
+                _ => {
+                    // A word longer than a line is cut.
+                    let head: String = word.chars().take(width).collect();
+                    word = word.chars().skip(width).collect();
+                    out.push(head);
+                }
+            }
+        }
+    }
+    (out.len() <= lines && !out.is_empty()).then_some(out)
+}
+
 /// Credentials and settings of one carrier account.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -101,6 +101,18 @@ pub struct Shipment {
     /// Shipper id selecting the carrier accounts (default account when absent).
     #[serde(default)]
     pub shipper: Option<String>,
+    /// Customs declaration: required on labels that cross a customs border
+    /// (see [`crate::customs::crosses_border`]), sent on rates where the carrier takes it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customs: Option<crate::customs::RawDeclaration>,
+}
+
+impl Shipment {
+    /// The validated declaration; `base` is the shipment's path in the request
+    /// (`shipment`, or empty) and `required` asks for one when the shipment crosses a border.
+    pub fn declaration(&self, base: &str, required: bool) -> Result<Option<crate::customs::Declaration>, crate::customs::CustomsError> {
+        crate::customs::validate_for(&self.from.country, &self.to.country, self.customs.as_ref(), base, required)
+    }
 }
 
 /// Money with its currency.

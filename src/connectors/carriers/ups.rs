@@ -8,9 +8,10 @@ use reqwest::header::CONTENT_TYPE;
 use serde_json::{json, Value};
 
 use super::{
-    Address, CarrierAccount, CarrierError, CarrierHttp, Charge, Label, LabelFormat, LabelRequest, LengthUnit, Money, Package, Rate, Reply,
-    Shipment, TokenSource, Tracking, TrackingEvent, TrackingStatus, WeightUnit,
+    customs_of, wrap, Address, CarrierAccount, CarrierError, CarrierHttp, Charge, Label, LabelFormat, LabelRequest, LengthUnit, Money,
+    Package, Rate, Reply, Shipment, TokenSource, Tracking, TrackingEvent, TrackingStatus, WeightUnit,
 };
+use crate::customs::{money_text, round, Commodity, Declaration, DutiesPayer, ExportFiling, ExportReason};
 use crate::model::{Date, Decimal};
 
 const CARRIER: &str = "ups";
@@ -97,7 +98,7 @@ impl Ups {
         self.shipper_number()?;
         check_shipment(s)?;
         let url = format!("{base}/api/rating/{VERSION}/Shop?additionalinfo=timeintransit");
-        let body = self.rate_request(s);
+        let body = self.rate_request(s)?;
         let reply = self
             .http
             .send(|c| json_headers(c.post(&url)).json(&body), Some(&self.token), true)
@@ -111,7 +112,7 @@ impl Ups {
         self.shipper_number()?;
         check_shipment(&r.shipment)?;
         let url = format!("{base}/api/shipments/{VERSION}/ship");
-        let body = self.ship_request(r);
+        let body = self.ship_request(r)?;
         let reply = self
             .http
             .send(|c| json_headers(c.post(&url)).json(&body), Some(&self.token), false)
@@ -143,8 +144,10 @@ impl Ups {
         parse_tracking(&ok(reply)?.body)
     }
 
-    /// The Rating request body (`RateRequest`) for a shipment.
-    pub fn rate_request(&self, s: &Shipment) -> Value {
+    /// The Rating request body (`RateRequest`) for a shipment; `InvoiceLineTotal`
+    /// from the customs declaration for US → Canada / Puerto Rico.
+    pub fn rate_request(&self, s: &Shipment) -> Result<Value, CarrierError> {
+        let customs = customs_of(s, false)?;
         let account = self.account.account_number.clone().unwrap_or_default();
         let pickup = s.ship_date.unwrap_or_else(Date::today).to_x12();
         let units = Units::of(&s.from.country);
@@ -157,7 +160,7 @@ impl Ups {
                 v
             })
             .collect();
-        json!({ "RateRequest": {
+        let mut v = json!({ "RateRequest": {
             "Request": { "SubVersion": SUB_VERSION, "TransactionReference": { "CustomerContext": context(s) } },
             "Shipment": {
                 "Shipper": party(&s.from, Some(&account), false),
@@ -169,12 +172,20 @@ impl Ups {
                 "ShipmentRatingOptions": { "NegotiatedRatesIndicator": "" },
                 "DeliveryTimeInformation": { "PackageBillType": "03", "Pickup": { "Date": pickup } },
             }
-        }})
+        }});
+        if let Some(d) = &customs {
+            if let Some(total) = invoice_line_total(d) {
+                v["RateRequest"]["Shipment"]["InvoiceLineTotal"] = total;
+            }
+        }
+        Ok(v)
     }
 
-    /// The Shipping request body (`ShipmentRequest`) for a label.
-    pub fn ship_request(&self, r: &LabelRequest) -> Value {
+    /// The Shipping request body (`ShipmentRequest`) for a label, with the
+    /// customs declaration as `ShipmentServiceOptions.InternationalForms`.
+    pub fn ship_request(&self, r: &LabelRequest) -> Result<Value, CarrierError> {
         let s = &r.shipment;
+        let customs = customs_of(s, true)?;
         let account = self.account.account_number.clone().unwrap_or_default();
         let units = Units::of(&s.from.country);
         let packages: Vec<Value> = s
@@ -189,7 +200,7 @@ impl Ups {
                 v
             })
             .collect();
-        json!({ "ShipmentRequest": {
+        let mut v = json!({ "ShipmentRequest": {
             "Request": { "RequestOption": "nonvalidate", "SubVersion": SUB_VERSION,
                          "TransactionReference": { "CustomerContext": context(s) } },
             "Shipment": {
@@ -205,8 +216,171 @@ impl Ups {
                 "LabelImageFormat": { "Code": label_code(r.label_format) },
                 "LabelStockSize": { "Height": "6", "Width": "4" },
             }
-        }})
+        }});
+        if let Some(d) = &customs {
+            let shipment = &mut v["ShipmentRequest"]["Shipment"];
+            add_customs(shipment, d, s, &account)?;
+        }
+        Ok(v)
     }
+}
+
+// ---- customs ----
+
+/// `{CurrencyCode, MonetaryValue}` of the goods, which UPS wants for US → Canada / Puerto Rico.
+fn invoice_line_total(d: &Declaration) -> Option<Value> {
+    (d.origin.is("US") && d.destination.is_any(&["CA", "PR"]))
+        .then(|| json!({ "CurrencyCode": d.currency.as_str(), "MonetaryValue": money_text(d.total_value()) }))
+}
+
+/// UPS `ReasonForExport`: its five codes, else free text (≤ 20).
+fn reason_for_export(d: &Declaration) -> String {
+    match d.reason_for_export {
+        ExportReason::Sale => "SALE".into(),
+        ExportReason::Gift => "GIFT".into(),
+        ExportReason::Sample => "SAMPLE".into(),
+        ExportReason::Return => "RETURN".into(),
+        ExportReason::Repair => "REPAIR".into(),
+        ExportReason::Intercompany => "INTERCOMPANYDATA".into(),
+        ExportReason::PersonalUse => "PERSONAL USE".into(),
+        ExportReason::Temporary => "TEMPORARY EXPORT".into(),
+        ExportReason::Other => clip(d.reason_explanation.as_deref().unwrap_or("OTHER"), 20).to_uppercase(),
+    }
+}
+
+/// One `InternationalForms.Product`.
+fn product(i: usize, c: &Commodity, units: Units, eei: bool) -> Result<Value, CarrierError> {
+    let description = wrap(&c.description, 35, 3).ok_or_else(|| {
+        CarrierError::Invalid(format!(
+            "shipment.customs.commodities[{i}].description: UPS takes at most 3 lines of 35 characters"
+        ))
+    })?;
+    let (weight, code) = match units {
+        Units::Imperial => (c.line_weight_lb(), "LBS"),
+        Units::Metric => (c.line_weight_kg(), "KGS"),
+    };
+    let tenth: Decimal = "0.1".parse().unwrap_or_default();
+    let mut p = json!({
+        "Description": description,
+        "Unit": {
+            "Number": c.quantity.to_string(),
+            "UnitOfMeasurement": { "Code": c.unit },
+            "Value": round(c.unit_value, 6).to_string(),
+        },
+        "CommodityCode": c.hs_code.as_str(),
+        "OriginCountryCode": c.origin_country.as_str(),
+        "ProductWeight": { "UnitOfMeasurement": { "Code": code }, "Weight": round(weight, 1).max(tenth).to_string() },
+    });
+    if let Some(sku) = &c.sku {
+        p["PartNumber"] = json!(clip(sku, 10));
+    }
+    if eei {
+        if c.hs_code.as_str().len() == 10 {
+            p["ScheduleB"] = json!({
+                "Number": c.hs_code.as_str(),
+                "Quantity": c.quantity.to_string(),
+                "UnitOfMeasurement": [ { "Code": c.unit } ],
+            });
+        }
+        if c.export_licence.is_some() || c.eccn.is_some() {
+            let mut licence = json!({});
+            if let Some(n) = &c.export_licence {
+                licence["Number"] = json!(n);
+                licence["LicenseLineValue"] = json!(money_text(c.line_value_usd().unwrap_or_else(|| c.line_value())));
+            }
+            if let Some(e) = &c.eccn {
+                licence["ECCNNumber"] = json!(e);
+            }
+            p["EEIInformation"] = json!({ "License": licence });
+        }
+    }
+    Ok(p)
+}
+
+/// Adds the declaration to a `ShipmentRequest.Shipment`: InternationalForms
+/// (invoice, and the EEI form when an ITN is given), the goods description,
+/// the duties payer (`ShipmentCharge` type 02), tax ids and `InvoiceLineTotal`.
+fn add_customs(shipment: &mut Value, d: &Declaration, s: &Shipment, account: &str) -> Result<(), CarrierError> {
+    let units = Units::of(&s.from.country);
+    let with_itn = matches!(d.export_filing, ExportFiling::Itn(_));
+    let products = d
+        .commodities
+        .iter()
+        .enumerate()
+        .map(|(i, c)| product(i, c, units, with_itn))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut forms = json!({
+        "FormType": if with_itn { json!(["01", "11"]) } else { json!(["01"]) },
+        "InvoiceDate": d.invoice_date.unwrap_or_else(|| s.ship_date.unwrap_or_else(Date::today)).to_x12(),
+        "ReasonForExport": reason_for_export(d),
+        "CurrencyCode": d.currency.as_str(),
+        "TermsOfShipment": d.incoterm.code(),
+        "Product": products,
+        "Contacts": { "SoldTo": party(&s.to, None, false) },
+    });
+    let set = |forms: &mut Value, key: &str, v: Option<Value>| {
+        if let Some(v) = v {
+            forms[key] = v;
+        }
+    };
+    set(&mut forms, "InvoiceNumber", d.invoice_number.as_deref().map(|n| json!(n)));
+    set(&mut forms, "PurchaseOrderNumber", d.po_number.as_deref().map(|n| json!(n)));
+    set(
+        &mut forms,
+        "DeclarationStatement",
+        d.declaration_statement.as_deref().map(|t| json!(t)),
+    );
+    let charge = |v: Option<Decimal>| v.map(|m| json!({ "MonetaryValue": money_text(m) }));
+    set(&mut forms, "FreightCharges", charge(d.freight_charge));
+    set(&mut forms, "InsuranceCharges", charge(d.insurance_charge));
+    set(
+        &mut forms,
+        "OtherCharges",
+        d.other_charges
+            .map(|m| json!({ "MonetaryValue": money_text(m), "Description": "Other charges" })),
+    );
+    if with_itn {
+        forms["Contacts"]["UltimateConsignee"] = party(&s.to, None, false);
+    }
+    // Shipper-filed EEI: code A carries the ITN, code B the exemption legend.
+    match &d.export_filing {
+        ExportFiling::Itn(itn) => {
+            forms["EEIFilingOption"] = json!({ "Code": "1", "ShipperFiled": { "Code": "A", "PreDepartureITNNumber": itn.as_str() } })
+        }
+        ExportFiling::Exemption(legend) => {
+            forms["EEIFilingOption"] = json!({ "Code": "1", "ShipperFiled": { "Code": "B", "ExemptionLegend": legend } })
+        }
+        ExportFiling::NotApplicable => {}
+    }
+    shipment["ShipmentServiceOptions"] = json!({ "InternationalForms": forms });
+    // Description of the goods (≤ 50), cut at a word.
+    let goods = wrap(&d.commodities[0].description, 50, usize::MAX).and_then(|l| l.into_iter().next());
+    shipment["Description"] = json!(goods.unwrap_or_default());
+    if let Some(total) = invoice_line_total(d) {
+        shipment["InvoiceLineTotal"] = total;
+    }
+    let duties = match (d.duties_payer, d.duties_account.as_deref()) {
+        (DutiesPayer::Sender, _) => Some(json!({ "Type": "02", "BillShipper": { "AccountNumber": account } })),
+        (DutiesPayer::Recipient, Some(acct)) => Some(json!({ "Type": "02", "BillReceiver": { "AccountNumber": acct } })),
+        (DutiesPayer::ThirdParty, Some(acct)) => Some(json!({ "Type": "02", "BillThirdParty": {
+            "AccountNumber": acct, "Address": { "CountryCode": d.destination.as_str() } } })),
+        // Without an account UPS bills duties to the receiver.
+        (_, None) => None,
+    };
+    if let (Some(duties), Some(charges)) = (duties, shipment["PaymentInformation"]["ShipmentCharge"].as_array_mut()) {
+        charges.push(duties);
+    }
+    let tax_id = |importer: bool| {
+        let ids = if importer { &d.importer_tax_ids } else { &d.exporter_tax_ids };
+        ids.first().map(|t| t.number.clone())
+    };
+    if let Some(t) = tax_id(false) {
+        shipment["Shipper"]["TaxIdentificationNumber"] = json!(t);
+    }
+    if let Some(t) = tax_id(true) {
+        shipment["ShipTo"]["TaxIdentificationNumber"] = json!(t);
+    }
+    Ok(())
 }
 
 fn json_headers(r: reqwest::RequestBuilder) -> reqwest::RequestBuilder {

@@ -6,7 +6,11 @@
 //! * Labels: a payment authorization token from `POST /payments/v3/payment-authorization`
 //!   (cached), then `POST /labels/v3/label` per package with `X-Payment-Authorization-Token`;
 //!   the answer is `multipart/form-data` (JSON metadata + base64 label image).
-//! * Void: `DELETE /labels/v3/label/{trackingNumber}` per package.
+//!   Labels to another country go to International Labels
+//!   (`POST /international-labels/v3/international-label`, one package) with the customs
+//!   declaration as `customsForm` (CN22/CN23: line totals in USD and pounds, `AESITN`).
+//! * Void: `DELETE /labels/v3/label/{trackingNumber}` per package
+//!   (`/international-labels/v3/international-label/{trackingNumber}` for international classes).
 //! * Tracking: `GET /tracking/v3/tracking/{number}?expand=DETAIL`.
 //!
 //! Account settings: `account_number` is the EPS (or permit) account; `extra` holds
@@ -28,6 +32,7 @@ use super::{
     Address, CarrierAccount, CarrierError, CarrierHttp, Charge, Label, LabelFormat, LabelRequest, LengthUnit, Money, Package, Rate, Reply,
     Shipment, TokenSource, Tracking, TrackingEvent, TrackingStatus, WeightUnit,
 };
+use crate::customs::{round, ContentsType, CountryCode, Declaration, DutiesPayer, NonDelivery, Restriction, TaxId, TaxIdKind};
 use crate::model::{Date, Decimal};
 
 const CARRIER: &str = "usps";
@@ -132,7 +137,7 @@ impl Usps {
         if r.shipment.packages.is_empty() {
             return Err(CarrierError::Invalid("shipment has no packages".into()));
         }
-        let url = self.url("/labels/v3/label")?;
+        let url = self.url(label_path(&r.shipment))?;
         let bodies = r
             .shipment
             .packages
@@ -197,8 +202,14 @@ impl Usps {
         if label.tracking_numbers.is_empty() {
             return Err(CarrierError::Invalid("label has no tracking number".into()));
         }
+        // International labels are cancelled on their own API.
+        let base = if is_international_class(&label.service_code) {
+            INTERNATIONAL_LABEL_PATH
+        } else {
+            "/labels/v3/label"
+        };
         for n in &label.tracking_numbers {
-            let url = self.url(&format!("/labels/v3/label/{}", path_segment(n)?))?;
+            let url = self.url(&format!("{base}/{}", path_segment(n)?))?;
             let payment = self.payment_token().await?;
             let r = self
                 .http
@@ -452,17 +463,14 @@ pub fn build_payment_authorization(account: &CarrierAccount) -> Result<Value, Ca
     Ok(json!({ "roles": [role("PAYER"), role("LABEL_OWNER")] }))
 }
 
-fn label_address(a: &Address, role: &str) -> Result<Value, CarrierError> {
-    let (zip, plus4) = zip_parts(a)?;
+/// What every USPS label address has: first and last name or firm, street
+/// lines, city and a phone of digits only.
+fn addressee(a: &Address, role: &str) -> Result<Map<String, Value>, CarrierError> {
     let street = a
         .street
         .first()
         .filter(|s| !s.trim().is_empty())
         .ok_or_else(|| CarrierError::Invalid(format!("{role} address has no street")))?;
-    let state = a
-        .state
-        .as_deref()
-        .ok_or_else(|| CarrierError::Invalid(format!("{role} address has no state")))?;
     let mut m = Map::new();
     if let Some(name) = a.name.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
         let (first, last) = name.rsplit_once(' ').unwrap_or((name, ""));
@@ -483,17 +491,27 @@ fn label_address(a: &Address, role: &str) -> Result<Value, CarrierError> {
         m.insert("secondaryAddress".into(), json!(rest.trim()));
     }
     m.insert("city".into(), json!(a.city));
-    m.insert("state".into(), json!(state.to_ascii_uppercase()));
-    m.insert("ZIPCode".into(), json!(zip));
-    if let Some(p4) = plus4 {
-        m.insert("ZIPPlus4".into(), json!(p4));
-    }
     if let Some(phone) = a.phone.as_deref() {
         // USPS wants the number without punctuation.
         let digits: String = phone.chars().filter(char::is_ascii_digit).collect();
         if !digits.is_empty() {
             m.insert("phone".into(), json!(digits));
         }
+    }
+    Ok(m)
+}
+
+fn label_address(a: &Address, role: &str) -> Result<Value, CarrierError> {
+    let (zip, plus4) = zip_parts(a)?;
+    let state = a
+        .state
+        .as_deref()
+        .ok_or_else(|| CarrierError::Invalid(format!("{role} address has no state")))?;
+    let mut m = addressee(a, role)?;
+    m.insert("state".into(), json!(state.to_ascii_uppercase()));
+    m.insert("ZIPCode".into(), json!(zip));
+    if let Some(p4) = plus4 {
+        m.insert("ZIPPlus4".into(), json!(p4));
     }
     if let Some(email) = a.email.as_deref().filter(|e| !e.is_empty()) {
         m.insert("email".into(), json!(email));
@@ -510,17 +528,46 @@ pub fn image_type(f: LabelFormat) -> &'static str {
     }
 }
 
-/// The domestic label request for one package.
+/// Path of the International Labels API.
+pub const INTERNATIONAL_LABEL_PATH: &str = "/international-labels/v3/international-label";
+
+/// US territories and freely associated states USPS serves as domestic mail
+/// (addressed with a state code, not a country): never the international API.
+const DOMESTIC_AREAS: &[&str] = &["US", "PR", "VI", "GU", "AS", "MP", "UM", "FM", "MH", "PW"];
+
+/// True when the destination goes through International Labels.
+fn abroad(s: &Shipment) -> bool {
+    !DOMESTIC_AREAS.iter().any(|c| s.to.country.trim().eq_ignore_ascii_case(c))
+}
+
+/// The label API for a shipment: domestic, or International Labels for a foreign destination.
+pub fn label_path(s: &Shipment) -> &'static str {
+    if abroad(s) {
+        INTERNATIONAL_LABEL_PATH
+    } else {
+        "/labels/v3/label"
+    }
+}
+
+/// True for the international mail classes (`PRIORITY_MAIL_INTERNATIONAL` …).
+pub fn is_international_class(mail_class: &str) -> bool {
+    mail_class.contains("INTERNATIONAL")
+}
+
+/// The label request for one package: domestic, or an international label
+/// with its customs form when the destination is abroad.
 pub fn build_label_request(r: &LabelRequest, p: &Package) -> Result<Value, CarrierError> {
     let s = &r.shipment;
+    if abroad(s) {
+        return build_international_label_request(r, p);
+    }
     domestic(&s.from, "from")?;
     domestic(&s.to, "to")?;
     let service = r.service_code.trim();
     if service.is_empty() || !service.bytes().all(|b| b.is_ascii_uppercase() || b == b'_' || b == b'-') {
         return Err(CarrierError::Invalid(format!("not a USPS mail class: {:?}", r.service_code)));
     }
-    let (weight, length, width, height) = package_lb_in(p)?;
-    let mut body = json!({
+    Ok(json!({
         "imageInfo": {
             "imageType": image_type(r.label_format),
             "labelType": "4X6LABEL",
@@ -530,25 +577,209 @@ pub fn build_label_request(r: &LabelRequest, p: &Package) -> Result<Value, Carri
         },
         "toAddress": label_address(&s.to, "to")?,
         "fromAddress": label_address(&s.from, "from")?,
-        "packageDescription": {
-            "mailClass": service,
-            "rateIndicator": "SP",
-            "weightUOM": "lb",
-            "weight": num(weight),
-            "dimensionsUOM": "in",
-            "length": num(length),
-            "width": num(width),
-            "height": num(height),
-            "processingCategory": "MACHINABLE",
-            "mailingDate": mailing_date(s),
-            "destinationEntryFacilityType": "NONE",
-        },
+        "packageDescription": package_description(service, s, p)?,
+    }))
+}
+
+/// `packageDescription` of a label, domestic or international: a single piece
+/// in pounds and inches, machinable, no destination entry.
+fn package_description(mail_class: &str, s: &Shipment, p: &Package) -> Result<Value, CarrierError> {
+    let (weight, length, width, height) = package_lb_in(p)?;
+    let mut v = json!({
+        "mailClass": mail_class,
+        "rateIndicator": "SP",
+        "weightUOM": "lb",
+        "weight": num(weight),
+        "dimensionsUOM": "in",
+        "length": num(length),
+        "width": num(width),
+        "height": num(height),
+        "processingCategory": "MACHINABLE",
+        "mailingDate": mailing_date(s),
+        "destinationEntryFacilityType": "NONE",
     });
     if let Some(reference) = p.reference.as_deref().filter(|x| !x.is_empty()) {
         let reference: String = reference.chars().take(30).collect();
-        body["packageDescription"]["customerReference"] = json!([{ "referenceNumber": reference }]);
+        v["customerReference"] = json!([{ "referenceNumber": reference }]);
     }
-    Ok(body)
+    Ok(v)
+}
+
+/// Descriptions USPS refuses on a customs form, whatever the case.
+const VAGUE_DESCRIPTIONS: &[&str] = &["none", "not applicable", "n/a", "null", "gift", "merchandise"];
+
+/// `customsContentType` and, for `OTHER`, the comment that says what.
+fn content_type(d: &Declaration) -> (&'static str, Option<String>) {
+    match d.contents_type {
+        ContentsType::Merchandise => ("MERCHANDISE", None),
+        ContentsType::Gift => ("GIFT", None),
+        ContentsType::Documents => ("DOCUMENT", None),
+        ContentsType::Sample => ("COMMERCIAL_SAMPLE", None),
+        ContentsType::ReturnedGoods => ("RETURNED_GOODS", None),
+        ContentsType::DangerousGoods => ("DANGEROUS_GOODS", None),
+        ContentsType::HumanitarianDonation => ("HUMANITARIAN_DONATIONS", None),
+        ContentsType::Repair => ("OTHER", Some("Repair".into())),
+        ContentsType::PersonalEffects => ("OTHER", Some("Personal effects".into())),
+        ContentsType::Other => ("OTHER", d.contents_explanation.clone()),
+    }
+}
+
+/// A `CustomsReference` from a party's first tax id.
+fn customs_reference(ids: &[TaxId], importer: bool) -> Option<Value> {
+    let t = ids.first()?;
+    let kind = match t.kind {
+        TaxIdKind::Vat | TaxIdKind::Ioss | TaxIdKind::Voec | TaxIdKind::Gst => "VAT_NUMBER",
+        TaxIdKind::Eori if importer => "IMPORTER_CODE",
+        _ => "TAX_CODE",
+    };
+    Some(json!({ "referenceType": kind, "reference": t.number.chars().take(28).collect::<String>() }))
+}
+
+/// A field that must fit USPS's limit: the error names the declaration field.
+fn fits(value: &str, max: usize, field: &str) -> Result<(), CarrierError> {
+    if value.chars().count() > max {
+        return Err(CarrierError::Invalid(format!("{field}: USPS takes at most {max} characters")));
+    }
+    Ok(())
+}
+
+/// The customs form of an international label (`customsForm`): values and
+/// weights are line totals in USD and pounds; `AESITN` carries the ITN or the
+/// exemption legend.
+pub fn customs_form(d: &Declaration) -> Result<Value, CarrierError> {
+    if d.commodities.len() > 30 {
+        return Err(CarrierError::Invalid(
+            "shipment.customs.commodities: USPS takes at most 30 lines".into(),
+        ));
+    }
+    let mut contents = Vec::new();
+    for (i, c) in d.commodities.iter().enumerate() {
+        let field = |name: &str| format!("shipment.customs.commodities[{i}].{name}");
+        fits(&c.description, 30, &field("description"))?;
+        if VAGUE_DESCRIPTIONS.contains(&c.description.to_ascii_lowercase().as_str()) {
+            return Err(CarrierError::Invalid(format!(
+                "{}: USPS refuses {:?} as a description",
+                field("description"),
+                c.description
+            )));
+        }
+        if c.quantity > 9999 {
+            return Err(CarrierError::Invalid(format!("{}: USPS takes at most 9999", field("quantity"))));
+        }
+        let value = c.line_value_usd().ok_or_else(|| {
+            CarrierError::Invalid(format!(
+                "{}: USPS declares values in USD; give unit_value_usd",
+                field("unit_value_usd")
+            ))
+        })?;
+        let thousandth: Decimal = dec("0.001");
+        contents.push(json!({
+            "itemDescription": c.description,
+            "itemQuantity": c.quantity,
+            "itemTotalValue": num(round(value, 2)),
+            "weightUOM": "lb",
+            "itemTotalWeight": num(round(c.line_weight_lb(), 3).max(thousandth)),
+            "HSTariffNumber": c.hs_code.as_str(),
+            "countryofOrigin": c.origin_country.as_str(),
+        }));
+    }
+    let aes = d.export_filing.printed().ok_or_else(|| {
+        CarrierError::Invalid("shipment.customs: USPS international labels are US exports and need an ITN or EEI exemption".into())
+    })?;
+    let (kind, comment) = content_type(d);
+    let mut form = json!({ "customsContentType": kind, "AESITN": aes, "contents": contents });
+    if let Some(c) = comment {
+        fits(&c, 25, "shipment.customs.contents_explanation")?;
+        form["contentComments"] = json!(c);
+    }
+    match d.restriction {
+        Restriction::None => {}
+        r => {
+            form["restrictionType"] = json!(match r {
+                Restriction::Quarantine => "QUARANTINE",
+                Restriction::SanitaryInspection => "SANITARY_INSPECTION",
+                _ => "OTHER",
+            });
+            if let Some(c) = &d.restriction_comments {
+                fits(c, 25, "shipment.customs.restriction_comments")?;
+                form["restrictionComments"] = json!(c);
+            }
+        }
+    }
+    for (key, value, max, name) in [
+        ("invoiceNumber", &d.invoice_number, 15, "invoice_number"),
+        ("licenseNumber", &d.import_licence, 16, "import_licence"),
+        ("certificateNumber", &d.certificate_number, 12, "certificate_number"),
+    ] {
+        if let Some(v) = value {
+            fits(v, max, &format!("shipment.customs.{name}"))?;
+            form[key] = json!(v);
+        }
+    }
+    if let Some(r) = customs_reference(&d.importer_tax_ids, true) {
+        form["importersReference"] = r;
+    }
+    if let Some(r) = customs_reference(&d.exporter_tax_ids, false) {
+        form["exportersReference"] = r;
+    }
+    Ok(form)
+}
+
+/// The destination of an international label (`InternationalLabelAddress`).
+fn international_address(a: &Address, country: CountryCode) -> Result<Value, CarrierError> {
+    let mut m = addressee(a, "to")?;
+    if let Some(p) = a.state.as_deref().filter(|p| !p.trim().is_empty()) {
+        m.insert("province".into(), json!(p));
+    }
+    if !a.postal_code.trim().is_empty() {
+        m.insert("postalCode".into(), json!(a.postal_code.trim()));
+    }
+    m.insert("country".into(), json!(country.name()));
+    m.insert("countryISOAlpha2Code".into(), json!(country.as_str()));
+    Ok(Value::Object(m))
+}
+
+/// The International Labels request for a one-package US export.
+pub fn build_international_label_request(r: &LabelRequest, p: &Package) -> Result<Value, CarrierError> {
+    let s = &r.shipment;
+    domestic(&s.from, "from")?;
+    if s.packages.len() != 1 {
+        return Err(CarrierError::Invalid(
+            "USPS international labels carry one package with its own customs form: send one package per shipment".into(),
+        ));
+    }
+    if !is_international_class(r.service_code.trim()) {
+        return Err(CarrierError::Invalid(format!(
+            "{:?} is not a USPS international mail class (FIRST-CLASS_PACKAGE_INTERNATIONAL_SERVICE, PRIORITY_MAIL_INTERNATIONAL, PRIORITY_MAIL_EXPRESS_INTERNATIONAL)",
+            r.service_code
+        )));
+    }
+    let image = match r.label_format {
+        LabelFormat::Pdf => "PDF",
+        LabelFormat::Zpl => "ZPL203DPI",
+        LabelFormat::Png => return Err(CarrierError::Invalid("USPS international labels are PDF or ZPL, not PNG".into())),
+    };
+    let d = super::customs_of(s, true)?
+        .ok_or_else(|| CarrierError::Invalid("shipment.customs: USPS international labels need a customs declaration".into()))?;
+    let mut options = json!({
+        "nonDeliveryOption": match d.non_delivery { NonDelivery::Return => "RETURN", NonDelivery::Abandon => "ABANDON" },
+    });
+    if let Some(v) = d.total_value_usd() {
+        options["packageValue"] = num(round(v, 2));
+    }
+    let mut description = package_description(r.service_code.trim(), s, p)?;
+    description["packageOptions"] = options;
+    if d.duties_payer == DutiesPayer::Sender {
+        // Delivered duty paid: USPS calculates and bills duties and taxes to the shipper.
+        description["prepayDutiesTaxesFees"] = json!(true);
+    }
+    Ok(json!({
+        "imageInfo": { "imageType": image, "labelType": "4X6LABEL", "suppressPostage": false },
+        "toAddress": international_address(&s.to, d.destination)?,
+        "fromAddress": label_address(&s.from, "from")?,
+        "packageDescription": description,
+        "customsForm": customs_form(&d)?,
+    }))
 }
 
 // ---------------------------------------------------------------- response parsers
@@ -803,7 +1034,9 @@ pub fn parse_label(content_type: &str, body: &[u8], service_code: &str, format: 
         let meta = v.get("labelMetadata").filter(|m| m.is_object()).cloned().unwrap_or(v);
         (meta, image)
     };
-    let tracking = str_at(&meta, "trackingNumber").ok_or_else(|| CarrierError::Parse("label metadata without trackingNumber".into()))?;
+    let tracking = str_at(&meta, "trackingNumber")
+        .or_else(|| str_at(&meta, "internationalTrackingNumber"))
+        .ok_or_else(|| CarrierError::Parse("label metadata without trackingNumber".into()))?;
     let postage = dec_at(&meta, "postage").ok_or_else(|| CarrierError::Parse("label metadata without postage".into()))?;
     // `postage` excludes the extra services, which are billed on top.
     let total = arr(&meta, "extraServices")

@@ -3,6 +3,8 @@
 //! (`mock-user` / `mock-pass`), the versioned media types, the XML namespaces and
 //! the required elements, answers errors in Canada Post's `<messages>` shape, and
 //! keeps the status of the shipments it created so void takes the right path.
+//! US and international shipments must carry `customs` and a non-delivery option;
+//! the message codes of those checks (`91xx`) are the mock's own.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -148,6 +150,96 @@ async fn rate(state: web::Data<MockState>, req: HttpRequest, body: web::Bytes) -
     xml(200, RATE_MEDIA, state.fixture("rates.xml"))
 }
 
+/// A shipment to the US or abroad needs a non-delivery option and `customs`
+/// with currency (and `conversion-from-cad` unless CAD), a 3-letter reason and
+/// complete `sku-list/item`s with a dotted HS code.
+fn check_customs(doc: &XmlNode) -> Option<HttpResponse> {
+    let spec = "delivery-spec";
+    if doc.text_at(&[spec, "destination", "address-details", "country-code"]) == Some("CA") {
+        return None;
+    }
+    let options: Vec<&str> = doc
+        .at(&[spec, "options"])
+        .map(|o| o.all("option").filter_map(|x| x.text_at(&["option-code"])).collect())
+        .unwrap_or_default();
+    if !options.iter().any(|o| matches!(*o, "RASE" | "RTS" | "ABAN")) {
+        return Some(reject(
+            400,
+            "9111",
+            "A non-delivery handling option (RASE, RTS or ABAN) is required for US and international shipments.",
+        ));
+    }
+    let customs = [spec, "customs"];
+    if doc.at(&customs).is_none() {
+        return Some(reject(
+            400,
+            "9101",
+            "Customs information is required for US and international shipments.",
+        ));
+    }
+    let c = |p: &str| format!("{spec}/customs/{p}");
+    if let Some(r) = missing(doc, &[c("currency").as_str(), c("reason-for-export").as_str()]) {
+        return Some(r);
+    }
+    let currency = doc.text_at(&[spec, "customs", "currency"]).unwrap_or("");
+    if currency != "CAD" && doc.text_at(&[spec, "customs", "conversion-from-cad"]).is_none() {
+        return Some(reject(
+            400,
+            "9131",
+            "conversion-from-cad is required when the customs currency is not CAD.",
+        ));
+    }
+    let reason = doc.text_at(&[spec, "customs", "reason-for-export"]).unwrap_or("");
+    if !matches!(reason, "DOC" | "SAM" | "REP" | "SOG" | "OTH") {
+        return Some(reject(
+            400,
+            "Server",
+            "cvc-enumeration-valid: reason-for-export must be DOC, SAM, REP, SOG or OTH.",
+        ));
+    }
+    if reason == "OTH" && doc.text_at(&[spec, "customs", "other-reason"]).is_none() {
+        return Some(reject(400, "9132", "other-reason is required when reason-for-export is OTH."));
+    }
+    let items: Vec<&XmlNode> = doc
+        .at(&[spec, "customs", "sku-list"])
+        .map(|l| l.all("item").collect())
+        .unwrap_or_default();
+    if items.is_empty() {
+        return Some(reject(400, "9102", "At least one customs sku-list item is required."));
+    }
+    for item in items {
+        if let Some(r) = missing(
+            item,
+            &[
+                "customs-number-of-units",
+                "customs-description",
+                "unit-weight",
+                "customs-value-per-unit",
+            ],
+        ) {
+            return Some(r);
+        }
+        if item.text_at(&["customs-description"]).is_some_and(|d| d.chars().count() > 45) {
+            return Some(reject(400, "Server", "cvc-maxLength-valid: customs-description is longer than 45."));
+        }
+        if let Some(hs) = item.text_at(&["hs-tariff-code"]) {
+            let groups: Vec<&str> = hs.split('.').collect();
+            let ok = groups[0].len() == 4
+                && groups.len() <= 4
+                && groups[1..].iter().all(|g| g.len() == 2)
+                && groups.iter().all(|g| g.bytes().all(|b| b.is_ascii_digit()));
+            if !ok {
+                return Some(reject(
+                    400,
+                    "Server",
+                    &format!("cvc-pattern-valid: hs-tariff-code {hs:?} does not match dddd.dd.dd.dd."),
+                ));
+            }
+        }
+    }
+    None
+}
+
 fn base_url(req: &HttpRequest) -> String {
     let info = req.connection_info();
     format!("{}://{}", info.scheme(), info.host())
@@ -215,6 +307,9 @@ async fn create_shipment(
             "Server",
             "cvc-complex-type.2.4.b: One of '{\"http://www.canadapost.ca/ws/shipment-v8\":preferences}' is expected.",
         );
+    }
+    if let Some(r) = check_customs(&doc) {
+        return r;
     }
     let paid_by = doc.text_at(&[spec, "settlement-info", "paid-by-customer"]).unwrap_or(&mailed_by);
     if paid_by != mailed_by || mobo != mailed_by {

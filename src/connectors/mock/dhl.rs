@@ -219,7 +219,60 @@ async fn shipments(state: web::Data<MockState>, req: HttpRequest, body: web::Byt
             "#/plannedShippingDateAndTime: string does not match pattern",
         );
     }
+    if let Some(detail) = check_customs(&v) {
+        return problem(&req, 422, "Validation error", &detail);
+    }
     respond(&req, 201, "application/json", state.fixture("shipment_response.json"))
+}
+
+/// A customs-declarable shipment (required across a customs border) needs
+/// its declared value and `content.exportDeclaration` with line items and invoice.
+fn check_customs(v: &Value) -> Option<String> {
+    let country = |who: &str| {
+        v["customerDetails"][who]["postalAddress"]["countryCode"]
+            .as_str()
+            .unwrap_or("")
+            .to_string()
+    };
+    let declarable = v["content"]["isCustomsDeclarable"] == json!(true);
+    if !declarable {
+        return crate::customs::crosses_border(&country("shipperDetails"), &country("receiverDetails"))
+            .then(|| "#/content/isCustomsDeclarable: must be true for a dutiable shipment between these countries".to_string());
+    }
+    let required = [
+        "content/declaredValue",
+        "content/declaredValueCurrency",
+        "content/exportDeclaration/invoice/number",
+        "content/exportDeclaration/invoice/date",
+        "content/exportDeclaration/lineItems/*/number",
+        "content/exportDeclaration/lineItems/*/description",
+        "content/exportDeclaration/lineItems/*/price",
+        "content/exportDeclaration/lineItems/*/quantity/value",
+        "content/exportDeclaration/lineItems/*/quantity/unitOfMeasurement",
+        "content/exportDeclaration/lineItems/*/manufacturerCountry",
+        "content/exportDeclaration/lineItems/*/weight/netValue",
+        "content/exportDeclaration/lineItems/*/weight/grossValue",
+    ];
+    if let Some(detail) = missing(v, &required) {
+        return Some(detail);
+    }
+    let items = v["content"]["exportDeclaration"]["lineItems"].as_array()?;
+    for (i, item) in items.iter().enumerate() {
+        for (j, code) in item["commodityCodes"]
+            .as_array()
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+            .iter()
+            .enumerate()
+        {
+            if !matches!(code["typeCode"].as_str(), Some("outbound" | "inbound")) || code["value"].as_str().is_none_or(str::is_empty) {
+                return Some(format!(
+                    "#/content/exportDeclaration/lineItems/{i}/commodityCodes/{j}: typeCode outbound or inbound and a value expected"
+                ));
+            }
+        }
+    }
+    None
 }
 
 async fn tracking(state: web::Data<MockState>, req: HttpRequest, number: web::Path<String>) -> HttpResponse {

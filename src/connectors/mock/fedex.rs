@@ -132,6 +132,74 @@ fn missing(v: &Value, paths: &[&str]) -> Option<String> {
         .map(|p| format!("{} is required", p.trim_start_matches('/').replace('/', ".")))
 }
 
+/// A shipment crossing a customs border needs `customsClearanceDetail`:
+/// duties payment, commodities with values, weights, origin and quantity,
+/// the total customs value, and for US exports the export compliance
+/// statement (`AESX…` or an `NO_EEI_…` exemption).
+fn check_customs(shipment: &Value) -> Option<String> {
+    let country = |p: &str| shipment.pointer(p).and_then(Value::as_str).unwrap_or("").to_string();
+    let (from, to) = (
+        country("/shipper/address/countryCode"),
+        country("/recipients/0/address/countryCode"),
+    );
+    if !crate::customs::crosses_border(&from, &to) {
+        return None;
+    }
+    let c = &shipment["customsClearanceDetail"];
+    if !c.is_object() {
+        return Some("requestedShipment.customsClearanceDetail is required for an international shipment".into());
+    }
+    let prefix = |p: Option<String>| p.map(|m| format!("requestedShipment.customsClearanceDetail.{m}"));
+    if let Some(m) = prefix(missing(
+        c,
+        &[
+            "/dutiesPayment/paymentType",
+            "/totalCustomsValue/amount",
+            "/totalCustomsValue/currency",
+        ],
+    )) {
+        return Some(m);
+    }
+    let commodities = match c["commodities"].as_array() {
+        Some(a) if !a.is_empty() => a,
+        _ => return Some("requestedShipment.customsClearanceDetail.commodities is required".into()),
+    };
+    for (i, item) in commodities.iter().enumerate() {
+        let problem = missing(
+            item,
+            &[
+                "/description",
+                "/quantity",
+                "/quantityUnits",
+                "/customsValue/amount",
+                "/customsValue/currency",
+                "/weight/units",
+                "/weight/value",
+                "/countryOfManufacture",
+            ],
+        );
+        if let Some(m) = problem {
+            return Some(format!("requestedShipment.customsClearanceDetail.commodities[{i}].{m}"));
+        }
+    }
+    if matches!(from.as_str(), "US" | "PR") {
+        let statement = c
+            .pointer("/exportDetail/exportComplianceStatement")
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        let itn = statement
+            .strip_prefix("AES")
+            .is_some_and(|i| i.parse::<crate::customs::Itn>().is_ok());
+        if !(itn || statement.starts_with("NO_EEI_")) {
+            return Some(
+                "requestedShipment.customsClearanceDetail.exportDetail.exportComplianceStatement must be an AES ITN or an EEI exemption"
+                    .into(),
+            );
+        }
+    }
+    None
+}
+
 /// Every package needs a weight with units LB/KG and a positive value.
 fn check_packages(items: &Value) -> Option<String> {
     let items = match items.as_array() {
@@ -245,7 +313,8 @@ async fn ship(state: web::Data<MockState>, req: HttpRequest, body: web::Bytes) -
             "/requestedShipment/labelSpecification/labelStockType",
         ],
     )
-    .or_else(|| check_packages(&v["requestedShipment"]["requestedPackageLineItems"]));
+    .or_else(|| check_packages(&v["requestedShipment"]["requestedPackageLineItems"]))
+    .or_else(|| check_customs(&v["requestedShipment"]));
     if let Some(p) = problem {
         return invalid(&req, &p);
     }

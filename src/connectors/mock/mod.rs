@@ -8,6 +8,7 @@ pub mod canadapost;
 pub mod dhl;
 pub mod fedex;
 pub mod oem;
+pub mod landed_cost;
 pub mod ups;
 pub mod usps;
 

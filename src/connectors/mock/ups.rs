@@ -9,6 +9,8 @@
 //! void-window error, tracking a number not starting with `1Z` gets 404.
 //! UPS's per-field validation codes are not published in the reference, so
 //! missing fields are answered with codes of the mock's own (`9000xx`).
+//! Labels that cross a customs border must carry `InternationalForms`
+//! (see `check_customs`).
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use base64::Engine as _;
@@ -224,6 +226,77 @@ fn check_ship(v: &Value) -> Checked<()> {
         "ShipmentRequest/LabelSpecification/LabelImageFormat/Code",
         &["GIF", "ZPL", "EPL", "SPL"],
     )?;
+    check_customs(v)
+}
+
+/// Customs on a ShipmentRequest that crosses a border: the goods
+/// description, the commercial invoice form with its products, and for US
+/// exports the EEI filing option with an ITN (code A) or an exemption legend (code B).
+fn check_customs(v: &Value) -> Checked<()> {
+    let s = "ShipmentRequest/Shipment";
+    let country = |who: &str| at(v, &format!("{s}/{who}/Address/CountryCode")).as_str().unwrap_or("").to_string();
+    let (from, to) = (country("Shipper"), country("ShipTo"));
+    if !crate::customs::crosses_border(&from, &to) {
+        return Ok(());
+    }
+    require(v, s, &["Description"])?;
+    let f = format!("{s}/ShipmentServiceOptions/InternationalForms");
+    if !at(v, &f).is_object() {
+        return Err(bad(
+            400,
+            MISSING_FIELD,
+            "InternationalForms is required for an international shipment",
+        ));
+    }
+    let types = array(v, &format!("{f}/FormType"))?;
+    if !types.iter().any(|t| t == "01") {
+        return Err(bad(400, MISSING_FIELD, "InternationalForms.FormType must include 01 (Invoice)"));
+    }
+    require(v, &f, &["InvoiceDate", "ReasonForExport", "CurrencyCode", "Contacts/SoldTo/Name"])?;
+    check_address(v, &format!("{f}/Contacts/SoldTo/Address"))?;
+    let date = at(v, &format!("{f}/InvoiceDate")).as_str().unwrap_or("");
+    if date.len() != 8 || !date.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(bad(400, MISSING_FIELD, "InternationalForms.InvoiceDate must be yyyyMMdd"));
+    }
+    for p in array(v, &format!("{f}/Product"))? {
+        let lines = p["Description"].as_array().map(Vec::as_slice).unwrap_or_default();
+        let ok = (1..=3).contains(&lines.len())
+            && lines
+                .iter()
+                .all(|l| l.as_str().is_some_and(|l| !l.trim().is_empty() && l.chars().count() <= 35));
+        if !ok {
+            return Err(bad(
+                400,
+                MISSING_FIELD,
+                "Product.Description must be 1 to 3 lines of at most 35 characters",
+            ));
+        }
+        require(
+            p,
+            "",
+            &["Unit/Number", "Unit/Value", "Unit/UnitOfMeasurement/Code", "OriginCountryCode"],
+        )?;
+    }
+    if matches!(from.as_str(), "US" | "PR") {
+        let eei = format!("{f}/EEIFilingOption");
+        require(v, &eei, &["Code", "ShipperFiled/Code"])?;
+        match at(v, &format!("{eei}/ShipperFiled/Code")).as_str() {
+            Some("A") => {
+                let itn = at(v, &format!("{eei}/ShipperFiled/PreDepartureITNNumber")).as_str().unwrap_or("");
+                if itn.parse::<crate::customs::Itn>().map(|i| i.as_str() == itn).unwrap_or(false) {
+                    Ok(())
+                } else {
+                    Err(bad(
+                        400,
+                        MISSING_FIELD,
+                        "EEIFilingOption.ShipperFiled.PreDepartureITNNumber must be an ITN",
+                    ))
+                }
+            }
+            Some("B") => require(v, &eei, &["ShipperFiled/ExemptionLegend"]),
+            _ => Err(bad(400, MISSING_FIELD, "EEIFilingOption.ShipperFiled.Code must be A, B or C")),
+        }?;
+    }
     Ok(())
 }
 

@@ -1,6 +1,7 @@
 //! USPS mock: the v3 REST paths (OAuth token, payment authorization, shipping options,
 //! labels with their multipart answer, label cancel, tracking), checking the fields and
 //! headers the real API requires and answering with USPS's `ErrorMessage` shape.
+//! International labels (`/international-labels/v3/…`) need a complete `customsForm`.
 
 use std::collections::BTreeSet;
 use std::sync::Mutex;
@@ -21,6 +22,8 @@ pub fn mock() -> MockCarrier {
 
 /// Tracking number of the fixtures.
 pub const TRACKING_NUMBER: &str = "9405511206219483075429";
+/// Tracking number of the international label fixture.
+pub const INTERNATIONAL_TRACKING_NUMBER: &str = "LZ123456789US";
 /// Boundary of the multipart label answer.
 pub const BOUNDARY: &str = "usps-label-part-boundary-7d41";
 
@@ -33,6 +36,8 @@ fn routes(cfg: &mut web::ServiceConfig) {
         .route("/shipments/v3/options/search", web::post().to(options_search))
         .route("/labels/v3/label", web::post().to(label))
         .route("/labels/v3/label/{tracking}", web::delete().to(cancel))
+        .route("/international-labels/v3/international-label", web::post().to(international_label))
+        .route("/international-labels/v3/international-label/{tracking}", web::delete().to(cancel))
         .route("/tracking/v3/tracking/{tracking}", web::get().to(tracking));
 }
 
@@ -207,59 +212,84 @@ async fn options_search(state: web::Data<MockState>, req: HttpRequest, body: web
         .body(state.fixture("options-search.json"))
 }
 
-async fn label(state: web::Data<MockState>, req: HttpRequest, body: web::Bytes) -> HttpResponse {
-    record(&state, &req, &body);
-    if !state.bearer_ok(&req) {
-        return unauthorized();
+/// Bearer token and payment authorization token of a label call.
+fn paid(state: &MockState, req: &HttpRequest) -> Result<(), Box<HttpResponse>> {
+    if !state.bearer_ok(req) {
+        return Err(Box::new(unauthorized()));
     }
-    if !payment_ok(&req) {
-        return error(
+    if !payment_ok(req) {
+        return Err(Box::new(error(
             403,
             "403",
             "Missing or invalid X-Payment-Authorization-Token header.",
             Some("X-Payment-Authorization-Token"),
-        );
+        )));
     }
-    let v = match json_body(&body) {
-        Ok(v) => v,
-        Err(r) => return *r,
-    };
-    let mut required = vec![];
-    for a in ["toAddress", "fromAddress"] {
-        for f in ["streetAddress", "city", "state", "ZIPCode"] {
-            required.push(format!("{a}.{f}"));
-        }
-    }
-    for f in [
-        "mailClass",
-        "rateIndicator",
-        "weightUOM",
-        "weight",
-        "dimensionsUOM",
-        "length",
-        "width",
-        "height",
-        "processingCategory",
-        "mailingDate",
-        "destinationEntryFacilityType",
-    ] {
-        required.push(format!("packageDescription.{f}"));
-    }
+    Ok(())
+}
+
+/// A label request body: paid for, JSON, with the `required` fields and a name or firm on both addresses.
+fn label_body(state: &MockState, req: &HttpRequest, body: &[u8], required: &[String]) -> Result<Value, Box<HttpResponse>> {
+    paid(state, req)?;
+    let v = json_body(body)?;
     let required: Vec<&str> = required.iter().map(String::as_str).collect();
     if let Some(f) = first_missing(&v, &required) {
-        return missing(f);
+        return Err(Box::new(missing(f)));
     }
     for a in ["toAddress", "fromAddress"] {
         if first_missing(&v[a], &["firm"]).is_some() && first_missing(&v[a], &["firstName", "lastName"]).is_some() {
-            return error(400, "020160", &format!("{a}: First and Last Name or Firm are required."), Some(a));
+            return Err(Box::new(error(
+                400,
+                "020160",
+                &format!("{a}: First and Last Name or Firm are required."),
+                Some(a),
+            )));
         }
     }
-    let meta = state.fixture("label-metadata.json");
+    Ok(v)
+}
+
+/// `prefix.field` for each field.
+fn under(prefix: &str, fields: &[&str]) -> Vec<String> {
+    fields.iter().map(|f| format!("{prefix}.{f}")).collect()
+}
+
+async fn label(state: web::Data<MockState>, req: HttpRequest, body: web::Bytes) -> HttpResponse {
+    record(&state, &req, &body);
+    let mut required = under("toAddress", &["streetAddress", "city", "state", "ZIPCode"]);
+    required.extend(under("fromAddress", &["streetAddress", "city", "state", "ZIPCode"]));
+    required.extend(under(
+        "packageDescription",
+        &[
+            "mailClass",
+            "rateIndicator",
+            "weightUOM",
+            "weight",
+            "dimensionsUOM",
+            "length",
+            "width",
+            "height",
+            "processingCategory",
+            "mailingDate",
+            "destinationEntryFacilityType",
+        ],
+    ));
+    if let Err(r) = label_body(&state, &req, &body, &required) {
+        return *r;
+    }
+    label_answer(&state, &req, 200, "label-metadata.json")
+}
+
+/// The label answer: multipart (metadata + base64 image) by default, one JSON
+/// document for `Accept: application/vnd.usps.labels+json`.
+fn label_answer(state: &MockState, req: &HttpRequest, status: u16, metadata: &str) -> HttpResponse {
+    let meta = state.fixture(metadata);
     let image: String = state.fixture("label-image.pdf.b64").split_whitespace().collect();
+    let code = actix_web::http::StatusCode::from_u16(status).unwrap_or_default();
     let accept = req.headers().get("accept").and_then(|v| v.to_str().ok()).unwrap_or("");
     if accept.contains("application/vnd.usps.labels+json") {
         let meta: Value = serde_json::from_str(&meta).unwrap_or(Value::Null);
-        return HttpResponse::Ok()
+        return HttpResponse::build(code)
             .content_type("application/vnd.usps.labels+json")
             .json(json!({ "labelMetadata": meta, "labelImage": image }));
     }
@@ -275,26 +305,162 @@ async fn label(state: web::Data<MockState>, req: HttpRequest, body: web::Bytes) 
     let lines: Vec<&str> = image.as_bytes().chunks(76).filter_map(|c| std::str::from_utf8(c).ok()).collect();
     out.push_str(&lines.join("\r\n"));
     out.push_str(&format!("\r\n--{BOUNDARY}--\r\n"));
-    HttpResponse::Ok()
+    HttpResponse::build(code)
         .content_type(format!("multipart/form-data; boundary={BOUNDARY}"))
         .body(out)
 }
 
+/// International mail classes the International Labels API sells.
+const INTERNATIONAL_CLASSES: &[&str] = &[
+    "FIRST-CLASS_PACKAGE_INTERNATIONAL_SERVICE",
+    "PRIORITY_MAIL_INTERNATIONAL",
+    "PRIORITY_MAIL_EXPRESS_INTERNATIONAL",
+];
+
+const CONTENT_TYPES: &[&str] = &[
+    "MERCHANDISE",
+    "GIFT",
+    "DOCUMENT",
+    "COMMERCIAL_SAMPLE",
+    "RETURNED_GOODS",
+    "OTHER",
+    "HUMANITARIAN_DONATIONS",
+    "DANGEROUS_GOODS",
+    "CREMATED_REMAINS",
+    "NON_NEGOTIABLE_DOCUMENT",
+    "MEDICAL_SUPPLIES",
+    "PHARMACEUTICALS",
+];
+
+/// A 400 naming an invalid field.
+fn invalid(field: &str, detail: &str) -> HttpResponse {
+    error(400, "020200", &format!("{field}: {detail}"), Some(field))
+}
+
+/// The International Labels `customsForm` as USPS checks it.
+fn check_customs_form(form: &Value) -> Result<(), Box<HttpResponse>> {
+    if let Some(f) = first_missing(form, &["customsContentType", "AESITN"]) {
+        return Err(Box::new(missing(&format!("customsForm.{f}"))));
+    }
+    let kind = form["customsContentType"].as_str().unwrap_or("");
+    if !CONTENT_TYPES.contains(&kind) {
+        return Err(Box::new(invalid("customsForm.customsContentType", "is not a customs content type")));
+    }
+    let text_ok = |v: &Value, max: usize| v.as_str().is_some_and(|t| !t.trim().is_empty() && t.chars().count() <= max);
+    if kind == "OTHER" && !text_ok(&form["contentComments"], 25) {
+        return Err(Box::new(invalid(
+            "customsForm.contentComments",
+            "is required (at most 25 characters) when customsContentType is OTHER",
+        )));
+    }
+    if form["restrictionType"] == "OTHER" && !text_ok(&form["restrictionComments"], 25) {
+        return Err(Box::new(invalid(
+            "customsForm.restrictionComments",
+            "is required when restrictionType is OTHER",
+        )));
+    }
+    let aes = form["AESITN"].as_str().unwrap_or("");
+    let itn = aes.strip_prefix("AES").is_some_and(|i| i.parse::<crate::customs::Itn>().is_ok());
+    if aes.chars().count() > 35 || !(itn || aes.starts_with("NO EEI 30.")) {
+        return Err(Box::new(invalid(
+            "customsForm.AESITN",
+            "must be an ITN (AES X…) or an exemption such as NO EEI 30.37(a)",
+        )));
+    }
+    let contents = match form["contents"].as_array() {
+        Some(c) if (1..=30).contains(&c.len()) => c,
+        _ => return Err(Box::new(invalid("customsForm.contents", "1 to 30 items are required"))),
+    };
+    for (i, item) in contents.iter().enumerate() {
+        let field = |name: &str| format!("customsForm.contents[{i}].{name}");
+        if let Some(f) = first_missing(item, &["itemDescription", "itemQuantity", "countryofOrigin"]) {
+            return Err(Box::new(missing(&field(f))));
+        }
+        let description = item["itemDescription"].as_str().unwrap_or("");
+        let vague = ["none", "not applicable", "n/a", "null", "gift", "merchandise"].contains(&description.to_ascii_lowercase().as_str());
+        if !text_ok(&item["itemDescription"], 30) || vague {
+            return Err(Box::new(invalid(
+                &field("itemDescription"),
+                "must be a specific description of at most 30 characters",
+            )));
+        }
+        if !item["itemQuantity"].as_u64().is_some_and(|q| (1..=9999).contains(&q)) {
+            return Err(Box::new(invalid(&field("itemQuantity"), "must be an integer from 1 to 9999")));
+        }
+        let totals = item["itemTotalValue"].as_f64().is_some() && item["itemTotalWeight"].as_f64().is_some();
+        let units = item["itemValue"].as_f64().is_some() && item["itemWeight"].as_f64().is_some();
+        if !(totals || units) {
+            return Err(Box::new(invalid(
+                &field("itemTotalValue"),
+                "itemTotalValue and itemTotalWeight (or itemValue and itemWeight) are required",
+            )));
+        }
+        let origin = item["countryofOrigin"].as_str().unwrap_or("");
+        if origin.len() != 2 || !origin.bytes().all(|b| b.is_ascii_uppercase()) {
+            return Err(Box::new(invalid(&field("countryofOrigin"), "must be an ISO alpha-2 code")));
+        }
+        if let Some(hs) = item.get("HSTariffNumber").and_then(Value::as_str) {
+            let significant = hs.chars().filter(|c| *c != '.').count();
+            if !(6..=14).contains(&significant) || !hs.chars().all(|c| c == '.' || c.is_ascii_alphanumeric()) {
+                return Err(Box::new(invalid(
+                    &field("HSTariffNumber"),
+                    "must have 6 to 14 characters besides dots",
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn international_label(state: web::Data<MockState>, req: HttpRequest, body: web::Bytes) -> HttpResponse {
+    record(&state, &req, &body);
+    let mut required = under("toAddress", &["streetAddress", "city", "country", "countryISOAlpha2Code"]);
+    required.extend(under("fromAddress", &["streetAddress", "city", "state", "ZIPCode"]));
+    required.extend(under(
+        "packageDescription",
+        &[
+            "mailClass",
+            "weight",
+            "length",
+            "width",
+            "height",
+            "processingCategory",
+            "mailingDate",
+            "destinationEntryFacilityType",
+        ],
+    ));
+    required.push("customsForm".into());
+    let v = match label_body(&state, &req, &body, &required) {
+        Ok(v) => v,
+        Err(r) => return *r,
+    };
+    if !INTERNATIONAL_CLASSES.contains(&v["packageDescription"]["mailClass"].as_str().unwrap_or("")) {
+        return invalid("packageDescription.mailClass", "is not an international mail class");
+    }
+    if !matches!(
+        v["imageInfo"]["imageType"].as_str().unwrap_or("PDF"),
+        "PDF" | "TIFF" | "ZPL203DPI" | "ZPL300DPI" | "LABEL_BROKER" | "NONE"
+    ) {
+        return invalid("imageInfo.imageType", "is not an image type of international labels");
+    }
+    if let Err(r) = check_customs_form(&v["customsForm"]) {
+        return *r;
+    }
+    label_answer(&state, &req, 201, "international-label-metadata.json")
+}
+
 async fn cancel(state: web::Data<MockState>, req: HttpRequest, path: web::Path<String>) -> HttpResponse {
     record(&state, &req, &[]);
-    if !state.bearer_ok(&req) {
-        return unauthorized();
-    }
-    if !payment_ok(&req) {
-        return error(
-            403,
-            "403",
-            "Missing or invalid X-Payment-Authorization-Token header.",
-            Some("X-Payment-Authorization-Token"),
-        );
+    if let Err(r) = paid(&state, &req) {
+        return *r;
     }
     let n = path.into_inner();
-    if n != TRACKING_NUMBER {
+    let known = if req.path().starts_with("/international-labels/") {
+        INTERNATIONAL_TRACKING_NUMBER
+    } else {
+        TRACKING_NUMBER
+    };
+    if n != known {
         return error(
             404,
             "020404",

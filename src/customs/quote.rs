@@ -1,0 +1,111 @@
+//! Landed-cost quotes of a declaration: the provider request built from a
+//! validated [`Declaration`] and the canonical quote the API answers and
+//! stores ([`CustomsQuote`]).
+
+use serde::{Deserialize, Serialize};
+
+use super::declaration::{Declaration, ExportReason};
+use crate::connectors::carriers::{Address, Package};
+use crate::connectors::landed_cost::{LandedCost, QuoteLine, QuoteRequest};
+use crate::model::{Date, Decimal};
+
+/// A stored landed-cost quote as the API shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CustomsQuote {
+    /// Tradelane's id (`lcq_…`).
+    pub id: String,
+    /// The provider's answer, canonical.
+    #[serde(flatten)]
+    pub quote: LandedCost,
+    /// When it was asked (UTC, ISO 8601).
+    pub created_at: String,
+    /// Until when it is valid (UTC, ISO 8601).
+    pub expires_at: String,
+}
+
+/// The reference of each line in the quote: its SKU when every SKU is present
+/// and distinct, else its line number (`1`, `2` …).
+fn references(d: &Declaration) -> Vec<String> {
+    let skus: Vec<Option<&str>> = d.commodities.iter().map(|c| c.sku.as_deref()).collect();
+    let mut seen = std::collections::BTreeSet::new();
+    let unique = skus.iter().all(|s| s.is_some_and(|s| seen.insert(s)));
+    skus.iter()
+        .enumerate()
+        .map(|(i, s)| match (unique, s) {
+            (true, Some(s)) => s.to_string(),
+            _ => (i + 1).to_string(),
+        })
+        .collect()
+}
+
+/// What the provider is asked for a declaration, its parties and the shipping charge.
+pub fn quote_request(d: &Declaration, from: &Address, to: &Address, shipping: Decimal, packages: &[Package]) -> QuoteRequest {
+    let refs = references(d);
+    QuoteRequest {
+        from: from.clone(),
+        to: to.clone(),
+        currency: d.currency.to_string(),
+        shipping,
+        insurance: d.insurance_charge.unwrap_or_default(),
+        incoterm: Some(format!("{:?}", d.incoterm)),
+        commercial: matches!(
+            d.reason_for_export,
+            ExportReason::Sale | ExportReason::Intercompany | ExportReason::Sample | ExportReason::Repair
+        ),
+        packages: packages.to_vec(),
+        lines: d
+            .commodities
+            .iter()
+            .zip(refs)
+            .map(|(c, reference)| QuoteLine {
+                reference,
+                sku: c.sku.clone(),
+                description: c.description.clone(),
+                hs_code: c.hs_code.as_str().to_string(),
+                origin: c.origin_country.to_string(),
+                quantity: Decimal::from_int(i64::from(c.quantity)),
+                unit_value: c.unit_value,
+                weight_kg: Some(super::round(c.line_weight_kg(), 3)),
+            })
+            .collect(),
+    }
+}
+
+/// (year, month, day) of a day number counted from 1970-01-01.
+fn civil(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+/// Unix milliseconds as `YYYY-MM-DDTHH:MM:SSZ`.
+pub fn iso_utc(ms: i64) -> String {
+    let secs = ms.div_euclid(1000);
+    let (y, m, d) = civil(secs.div_euclid(86_400));
+    let s = secs.rem_euclid(86_400);
+    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", s / 3600, s % 3600 / 60, s % 60)
+}
+
+/// The UTC date of Unix milliseconds.
+pub fn date_of(ms: i64) -> Date {
+    let (y, m, d) = civil(ms.div_euclid(1000).div_euclid(86_400));
+    Date::new(y as u16, m as u8, d as u8).unwrap_or_else(Date::today)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps() {
+        assert_eq!(iso_utc(0), "1970-01-01T00:00:00Z");
+        assert_eq!(iso_utc(1_709_164_800_000 + 3_723_000), "2024-02-29T01:02:03Z");
+        assert_eq!(date_of(1_798_675_200_000).to_string(), "2026-12-31");
+    }
+}
