@@ -12,6 +12,37 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 #[error("{0}")]
 pub struct CodeError(pub String);
 
+/// What [`HsCode::from_str`] accepts, in the form the schema announces: 6 to 10 digits, optionally
+/// dotted (`6109.10.0012`); the canonical form written back is the digits alone.
+pub const HS_CODE_PATTERN: &str = r"^[0-9](\.?[0-9]){5,9}$";
+
+/// An ISO 3166-1 alpha-2 country code as the schema announces it (lower case is read as well).
+pub const COUNTRY_PATTERN: &str = "^[A-Z]{2}$";
+
+/// An ISO 4217 currency code as the schema announces it (lower case is read as well).
+pub const CURRENCY_PATTERN: &str = "^[A-Z]{3}$";
+
+/// An AES ITN as the schema announces it (lower case is read as well).
+pub const ITN_PATTERN: &str = r"^(AES\s?)?X\d{14}$";
+
+/// `PartialSchema` + `ToSchema` for a code newtype: a string with a pattern.
+macro_rules! text_schema {
+    ($t:ty, $pattern:expr, $description:expr, $example:expr) => {
+        impl utoipa::PartialSchema for $t {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                utoipa::openapi::ObjectBuilder::new()
+                    .schema_type(utoipa::openapi::schema::Type::String)
+                    .pattern(Some($pattern))
+                    .description(Some($description))
+                    .examples([$example])
+                    .into()
+            }
+        }
+
+        impl utoipa::ToSchema for $t {}
+    };
+}
+
 /// Serde for a type that round-trips through its canonical text.
 macro_rules! text_serde {
     ($t:ty) => {
@@ -88,6 +119,13 @@ impl FromStr for HsCode {
 }
 
 text_serde!(HsCode);
+text_schema!(
+    HsCode,
+    HS_CODE_PATTERN,
+    "A Harmonized System code (export Schedule B for US exports): 6 to 10 digits, dots allowed \
+     (`6109.10.0012`). Written back as the digits alone.",
+    "8708.30.5090"
+);
 
 /// ISO 3166-1 alpha-2 codes assigned by the ISO 3166 Maintenance Agency (249),
 /// plus `XK` (Kosovo), user-assigned but used by every carrier and by the EU.
@@ -389,6 +427,12 @@ impl FromStr for CountryCode {
 }
 
 text_serde!(CountryCode);
+text_schema!(
+    CountryCode,
+    COUNTRY_PATTERN,
+    "An ISO 3166-1 alpha-2 country code (`XK` for Kosovo).",
+    "DE"
+);
 
 /// ISO 4217 currencies in circulation (list 1, 2025 amendments: XCG replaces
 /// ANG, ZWG replaces ZWL, SLE replaces SLL). Fund codes (BOV, CLF, USN …),
@@ -437,6 +481,12 @@ impl FromStr for CurrencyCode {
 }
 
 text_serde!(CurrencyCode);
+text_schema!(
+    CurrencyCode,
+    CURRENCY_PATTERN,
+    "An ISO 4217 currency code in circulation.",
+    "USD"
+);
 
 /// An AES Internal Transaction Number: `X`, the filing date `YYYYMMDD` and six
 /// digits (15 characters). `AES X…`, `AESX…` and lower case are accepted;
@@ -473,6 +523,13 @@ impl FromStr for Itn {
 }
 
 text_serde!(Itn);
+text_schema!(
+    Itn,
+    ITN_PATTERN,
+    "An AES Internal Transaction Number: `X`, the filing date `YYYYMMDD` and 6 digits; an `AES ` prefix is \
+     accepted. Written back as `X` + 14 digits.",
+    "X20250317123456"
+);
 
 #[cfg(test)]
 mod tests {

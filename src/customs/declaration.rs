@@ -10,6 +10,7 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use utoipa::ToSchema;
 
 use super::codes::{CountryCode, CurrencyCode, HsCode, Itn};
 use super::eei::{self, ExportFiling};
@@ -17,7 +18,7 @@ use super::{FieldError, FieldErrors, MassUnit};
 use crate::model::{Date, Decimal};
 
 /// What the parcel holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ContentsType {
     /// Goods sold.
@@ -43,7 +44,7 @@ pub enum ContentsType {
 }
 
 /// Why the goods leave the country.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ExportReason {
     /// Sale.
@@ -67,7 +68,7 @@ pub enum ExportReason {
 }
 
 /// Terms of sale (Incoterms 2020, plus the legacy terms carriers still take).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[allow(missing_docs)]
 pub enum Incoterm {
     EXW,
@@ -96,7 +97,7 @@ impl Incoterm {
 }
 
 /// What the post does with a parcel it cannot deliver.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum NonDelivery {
     /// Return to sender.
@@ -106,7 +107,7 @@ pub enum NonDelivery {
 }
 
 /// Import restriction on the contents.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Restriction {
     /// None.
@@ -120,7 +121,7 @@ pub enum Restriction {
 }
 
 /// Who pays duties and taxes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum DutiesPayer {
     /// The shipper (DDP).
@@ -132,7 +133,7 @@ pub enum DutiesPayer {
 }
 
 /// Kind of a party's tax or customs registration.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum TaxIdKind {
     /// EU / UK Economic Operators Registration and Identification.
@@ -316,138 +317,224 @@ impl Declaration {
 }
 
 /// A tax id as sent.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawTaxId {
-    /// `eori`, `vat`, `ioss`, `voec`, `gst`, `ein`, `tin`.
+    /// `eori`, `vat`, `ioss`, `voec`, `gst`, `ein`, `tin` (required).
     #[serde(default, rename = "type")]
+    #[schema(value_type = Option<TaxIdKind>)]
     pub kind: Option<String>,
-    /// The number.
+    /// The number (required; spaces are removed). IOSS: `IM` + 10 digits; EORI: a 2-letter country prefix and up to 15 characters.
     #[serde(default)]
+    #[schema(max_length = 35, example = "DE123456789")]
     pub number: Option<String>,
-    /// Issuing country.
+    /// Issuing country (required).
     #[serde(default)]
+    #[schema(value_type = Option<CountryCode>)]
     pub country: Option<String>,
 }
 
 /// A signer as sent.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawSigner {
-    /// Name.
+    /// Name (required).
     #[serde(default)]
+    #[schema(max_length = 35)]
     pub name: Option<String>,
     /// Title.
     #[serde(default)]
+    #[schema(max_length = 35)]
     pub title: Option<String>,
 }
 
+/// A whole number of units as a request may give it: a JSON integer or a string of digits.
+fn whole_number_schema() -> utoipa::openapi::Object {
+    use utoipa::openapi::schema::{SchemaType, Type};
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type([Type::Integer, Type::String].into_iter().collect::<SchemaType>())
+        .pattern(Some("^[0-9]+$"))
+        .minimum(Some(1))
+        .maximum(Some(999_999))
+        .description(Some("Number of units (required): a whole number from 1 to 999999, as a JSON integer or a string of digits."))
+        .examples([serde_json::json!(4)])
+        .build()
+}
+
 /// A commodity line as sent. Numbers may be JSON numbers or strings.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawCommodity {
-    /// Description (required).
+    /// Description (required), in plain language (`Brake caliper, front left`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 450)]
     pub description: Option<String>,
-    /// Units (required, whole number ≥ 1).
+    /// Units (required, whole number from 1 to 999999).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(schema_with = whole_number_schema)]
     pub quantity: Option<Value>,
-    /// Unit of measure (default `PCS`).
+    /// Unit of measure of `quantity`: 1–5 letters or digits (`PCS` by default, `EA`, `KG`, `PR` …).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(pattern = "^[A-Za-z0-9]{1,5}$", example = "PCS")]
     pub unit: Option<String>,
-    /// Value of one unit (required, > 0).
+    /// Value of one unit in the declaration's currency (required, > 0).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Decimal>)]
     pub unit_value: Option<Value>,
-    /// Currency (default and must equal the declaration's).
+    /// Currency of the line: defaults to, and must equal, the declaration's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<CurrencyCode>)]
     pub currency: Option<String>,
-    /// Value of one unit in USD (US exports in another currency).
+    /// Value of one unit in USD: required for US exports priced in another currency (the gateway does not convert).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Decimal>)]
     pub unit_value_usd: Option<Value>,
-    /// Net weight of one unit (required, > 0).
+    /// Net weight of one unit (required, > 0), in `weight_unit`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Decimal>)]
     pub unit_net_weight: Option<Value>,
-    /// `kg` (default), `g`, `lb`, `oz`.
+    /// Unit of `unit_net_weight`: `kg` (default), `g`, `lb`, `oz`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<MassUnit>)]
     pub weight_unit: Option<String>,
-    /// HS code (required).
+    /// HS code (required): export Schedule B for US exports; 6 to 10 digits, dots allowed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<HsCode>)]
     pub hs_code: Option<String>,
-    /// Country of origin (required).
+    /// Country of origin, where the goods were made (required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<CountryCode>)]
     pub origin_country: Option<String>,
-    /// SKU.
+    /// SKU / part number (names the line in a landed-cost quote when every line has a distinct one).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 35)]
     pub sku: Option<String>,
-    /// ECCN.
+    /// Export Control Classification Number: `EAR99`, or a CCL number such as `5A992` / `3A001.a.1`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 20, example = "EAR99")]
     pub eccn: Option<String>,
     /// Export licence number.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 35)]
     pub export_licence: Option<String>,
 }
 
 /// The declaration as sent (`shipment.customs`). Every field is optional
-/// here so that [`RawDeclaration::validate`] can report all problems at once.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+/// here so that [`RawDeclaration::validate`] can report all problems at once;
+/// the descriptions say which are required. Names of choices are read
+/// case-insensitively.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[allow(missing_docs)]
 pub struct RawDeclaration {
+    /// What the parcel holds (required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<ContentsType>)]
     pub contents_type: Option<String>,
+    /// What `other` contents are (required for `other`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 255)]
     pub contents_explanation: Option<String>,
+    /// Why the goods leave the country; by default implied by `contents_type` (`merchandise`: `sale`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<ExportReason>)]
     pub reason_for_export: Option<String>,
+    /// What an `other` reason is (required for `other`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 44)]
     pub reason_explanation: Option<String>,
+    /// Terms of sale; `DDP` when the sender pays duties, else `DAP`, by default.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Incoterm>)]
     pub incoterm: Option<String>,
+    /// What the post does with a parcel it cannot deliver (`return` by default).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<NonDelivery>)]
     pub non_delivery: Option<String>,
+    /// Import restriction on the contents (`none` by default).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Restriction>)]
     pub restriction: Option<String>,
+    /// What an `other` restriction is (required for `other`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 255)]
     pub restriction_comments: Option<String>,
+    /// Commercial invoice number.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 35)]
     pub invoice_number: Option<String>,
+    /// Invoice date.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Date>)]
     pub invoice_date: Option<String>,
+    /// Purchase order number.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 35)]
     pub po_number: Option<String>,
+    /// Currency of every value (required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<CurrencyCode>)]
     pub currency: Option<String>,
+    /// Freight charge on the invoice (≥ 0).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Decimal>)]
     pub freight_charge: Option<Value>,
+    /// Insurance charge on the invoice (≥ 0).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Decimal>)]
     pub insurance_charge: Option<Value>,
+    /// Other charges on the invoice (≥ 0).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Decimal>)]
     pub other_charges: Option<Value>,
+    /// Who pays duties and taxes; `sender` for `DDP`, else `recipient`, by default.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<DutiesPayer>)]
     pub duties_payer: Option<String>,
+    /// The duties payer's carrier account (required for `third_party`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 35)]
     pub duties_account: Option<String>,
+    /// Exporter (shipper) registrations: EORI, VAT, EIN ….
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub exporter_tax_ids: Vec<RawTaxId>,
+    /// Importer (receiver) registrations: EORI, VAT, IOSS ….
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub importer_tax_ids: Vec<RawTaxId>,
+    /// Declaration statement printed on the commercial invoice.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 550)]
     pub declaration_statement: Option<String>,
+    /// Who signs the declaration (required when `certify` is true).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub signer: Option<RawSigner>,
+    /// The shipper certifies the declaration is true (false by default).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub certify: Option<bool>,
+    /// AES ITN of the export filing: required for US exports that need EEI (a line over 2500 USD per
+    /// Schedule B, a licence, …).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Itn>)]
     pub itn: Option<String>,
+    /// EEI exemption legend of a US export that needs no ITN, an exemption of §30.36–§30.40
+    /// (`NO EEI 30.37(a)` by default when one applies; read case-insensitively).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(pattern = r"^NO EEI 30\.(36|37|38|39|40)(\([a-z0-9]+\))*$", example = "NO EEI 30.37(a)")]
     pub eei_exemption: Option<String>,
+    /// Import licence number (postal forms).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 35)]
     pub import_licence: Option<String>,
+    /// Certificate number (postal forms).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 35)]
     pub certificate_number: Option<String>,
+    /// Units of `currency` per 1 CAD (> 0): Canada Post needs it when the currency is not CAD.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Decimal>)]
     pub conversion_from_cad: Option<Value>,
+    /// Lines (required): at least one, at most 999.
     #[serde(default)]
+    #[schema(min_items = 1, max_items = 999)]
     pub commodities: Vec<RawCommodity>,
 }
 

@@ -69,7 +69,7 @@ pub enum CustomsError {
 }
 
 /// Unit of a commodity's net weight.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum MassUnit {
     /// Kilograms.

@@ -10,16 +10,19 @@ use crate::connectors::landed_cost::{LandedCost, QuoteLine, QuoteRequest};
 use crate::model::{Date, Decimal};
 
 /// A stored landed-cost quote as the API shows it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct CustomsQuote {
     /// Tradelane's id (`lcq_…`).
+    #[schema(example = "lcq_01JDX4S7Q9V2M8K3F6T1R0B5NW")]
     pub id: String,
     /// The provider's answer, canonical.
     #[serde(flatten)]
     pub quote: LandedCost,
     /// When it was asked (UTC, ISO 8601).
+    #[schema(format = DateTime, example = "2026-11-25T15:30:00Z")]
     pub created_at: String,
     /// Until when it is valid (UTC, ISO 8601).
+    #[schema(format = DateTime, example = "2026-11-26T15:30:00Z")]
     pub expires_at: String,
 }
 

@@ -18,8 +18,8 @@ use crate::store::{new_id, now_ms, NewQuote, QuoteRecord};
 
 use super::{FlowError, Gateway};
 
-/// `POST /v1/customs/quotes`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// `POST /v1/customs/quotes`: the parties, the shipping charge and the customs declaration to quote.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct QuoteOrder {
     /// Ship from (the exporter).
@@ -28,11 +28,12 @@ pub struct QuoteOrder {
     pub to: Address,
     /// The customs declaration, as for a label.
     pub declaration: RawDeclaration,
-    /// The shipping charge, in the declaration's currency.
+    /// The shipping charge, in the declaration's currency (also read as `shipping_charge`).
     #[serde(alias = "shipping_charge")]
     pub shipping: Money,
     /// Provider (`zonos`, `dhl`); the configured default when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(example = "zonos")]
     pub provider: Option<String>,
     /// Packages (DHL rates them; derived from the declaration's weights when absent).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

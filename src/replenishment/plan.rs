@@ -15,12 +15,13 @@ use crate::model::Date;
 
 use super::{DealerPolicy, ReplenishmentError, Supersessions};
 
-/// A replenishment request.
-#[derive(Debug, Clone, Default, Deserialize)]
+/// A replenishment request: stock positions (ordered from by the dealer's policy), explicit lines, or both.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReplenishmentRequest {
     /// The dealer's own reference for this run (shown on the order).
     #[serde(default)]
+    #[schema(example = "NIGHTLY-2026-11-25")]
     pub reference: Option<String>,
     /// Stock positions, ordered from by the dealer's policy.
     #[serde(default)]
@@ -31,33 +32,40 @@ pub struct ReplenishmentRequest {
 }
 
 /// Stock of one part at the dealer.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StockPosition {
-    /// Part number as the dealer knows it.
+    /// Part number as the dealer knows it (1–48 characters; superseded numbers are followed to the current part).
+    #[schema(min_length = 1, max_length = 48)]
     pub part: String,
-    /// Units on the shelf.
+    /// Units on the shelf (≥ 0).
+    #[schema(minimum = 0)]
     pub on_hand: i64,
-    /// Units already ordered and not received.
+    /// Units already ordered and not received (≥ 0).
     #[serde(default)]
+    #[schema(minimum = 0)]
     pub on_order: i64,
-    /// Units committed to repair orders and customers.
+    /// Units committed to repair orders and customers (≥ 0).
     #[serde(default)]
+    #[schema(minimum = 0)]
     pub demand: i64,
 }
 
 /// An explicit order line.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RequestLine {
-    /// Part number as the dealer knows it.
+    /// Part number as the dealer knows it (1–48 characters).
+    #[schema(min_length = 1, max_length = 48)]
     pub part: String,
-    /// Units wanted.
+    /// Units wanted (> 0), added on top of what the positions call for.
+    #[schema(minimum = 1)]
     pub quantity: i64,
 }
 
 /// One line of the order built.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = DealerOrderLine)]
 pub struct OrderLine {
     /// 1, 2, 3 … (PO101).
     pub line_number: u32,

@@ -37,7 +37,7 @@ pub struct NewDealerOrder<'a> {
 }
 
 /// One history entry.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct DealerOrderEvent {
     /// When (ms).
     pub at: i64,
@@ -48,7 +48,7 @@ pub struct DealerOrderEvent {
 }
 
 /// A dealer order as the API shows it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct DealerOrder {
     /// Id.
     pub id: String,
@@ -65,8 +65,10 @@ pub struct DealerOrder {
     /// The dealer's reference.
     pub reference: Option<String>,
     /// Lines.
+    #[schema(value_type = Vec<crate::replenishment::OrderLine>)]
     pub lines: serde_json::Value,
     /// Shipments reported (856): shipment id, carrier, tracking number, date, quantities.
+    #[schema(value_type = Vec<crate::http::openapi::DealerShipment>)]
     pub shipments: serde_json::Value,
     /// The supplier's own order id (OEM answer).
     pub supplier_order_id: Option<String>,

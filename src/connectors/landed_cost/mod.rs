@@ -124,7 +124,8 @@ impl QuoteRequest {
 }
 
 /// Duty, tax and fees of one line.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = LandedCostItem)]
 pub struct ItemCharges {
     /// The line's reference.
     #[serde(rename = "ref")]
@@ -132,7 +133,8 @@ pub struct ItemCharges {
     /// SKU.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sku: Option<String>,
-    /// HS code.
+    /// HS code, digits only.
+    #[schema(pattern = "^[0-9]{6,10}$", example = "8708305090")]
     pub hs_code: String,
     /// Duty.
     pub duty: Decimal,
@@ -147,7 +149,8 @@ pub struct ItemCharges {
 
 /// Totals of a quote. `landed_total` = goods + shipping + duties + taxes + fees + brokerage.
 /// Duties and taxes include those on shipping, which no item carries.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = LandedCostTotals)]
 pub struct Totals {
     /// Goods value.
     pub goods: Decimal,
@@ -166,11 +169,13 @@ pub struct Totals {
 }
 
 /// A landed-cost quote, whatever the provider.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct LandedCost {
     /// Provider id (`zonos`, `dhl`).
+    #[schema(example = "zonos")]
     pub provider: String,
-    /// Currency of every amount.
+    /// ISO 4217 currency of every amount.
+    #[schema(pattern = "^[A-Z]{3}$", example = "USD")]
     pub currency: String,
     /// Per line.
     pub items: Vec<ItemCharges>,

@@ -127,3 +127,51 @@ pub struct SubscriptionCreated {
     #[schema(example = "whsec_3q2+7w8AAAAAAAAAAAAAAAAAAAAAAAAA")]
     pub secret: String,
 }
+
+/// One shipment of a dealer order, as reported by the supplier's 856.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct DealerShipment {
+    /// BSN02 of the ship notice.
+    pub shipment_id: String,
+    /// Ship date.
+    pub ship_date: crate::model::Date,
+    /// Carrier SCAC.
+    pub carrier: Option<String>,
+    /// PRO or parcel tracking number.
+    pub tracking_number: Option<String>,
+    /// Bill of lading.
+    pub bill_of_lading: Option<String>,
+    /// What was shipped, per pack.
+    pub items: Vec<DealerShippedItem>,
+}
+
+/// One shipped part of a dealer shipment.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct DealerShippedItem {
+    /// The supplier's part number.
+    pub part: Option<String>,
+    /// Units.
+    pub quantity: crate::model::Decimal,
+    /// Unit of measure.
+    pub uom: String,
+    /// SSCC of the pack.
+    pub sscc: Option<String>,
+}
+
+/// `GET /v1/dealers/{dealer}/orders`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct DealerOrderList {
+    /// The dealer's orders, newest first (at most 100; `history` left out).
+    pub orders: Vec<crate::store::DealerOrder>,
+}
+
+/// `POST /v1/dealers/{dealer}/replenishment` when the stock positions call for nothing.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({"status": "nothing_to_order", "lines": []}))]
+pub struct NothingToOrder {
+    /// Always `nothing_to_order`.
+    #[schema(pattern = "^nothing_to_order$")]
+    pub status: String,
+    /// Always empty.
+    pub lines: Vec<crate::replenishment::OrderLine>,
+}
