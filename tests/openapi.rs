@@ -9,8 +9,9 @@ use std::path::PathBuf;
 
 use serde_json::{json, Value};
 use support::{spawn, Db, Mock, Setup};
-use tradelane::connectors::mock::{self, RunningMock};
+use tradelane::connectors::mock::{self, landed_cost, RunningMock};
 use tradelane::http::openapi::{self, PUBLIC_PATHS};
+use tradelane::store::Scope;
 
 fn doc() -> Value {
     serde_json::to_value(openapi::spec()).unwrap()
@@ -182,8 +183,37 @@ fn value_types_have_exact_schemas() {
     assert!(schemas["Charge"]["properties"]["amount_cents"].is_object());
     assert_eq!(
         schemas["Scope"]["enum"],
-        json!(["x12:write", "documents:write", "documents:read", "admin", "shipping"])
+        json!([
+            "x12:write",
+            "documents:write",
+            "documents:read",
+            "admin",
+            "shipping",
+            "replenishment"
+        ])
     );
+    // Customs codes are patterned strings, and the declaration's fields point at them.
+    for name in ["HsCode", "CountryCode", "CurrencyCode", "Itn"] {
+        assert_eq!(schemas[name]["type"], "string", "{name}");
+        assert!(schemas[name]["pattern"].is_string(), "{name}");
+    }
+    let commodity = &schemas["RawCommodity"]["properties"];
+    for (field, schema) in [
+        ("hs_code", "HsCode"),
+        ("origin_country", "CountryCode"),
+        ("currency", "CurrencyCode"),
+    ] {
+        assert!(
+            commodity[field].to_string().contains(&format!("#/components/schemas/{schema}")),
+            "RawCommodity.{field}: {}",
+            commodity[field]
+        );
+    }
+    assert!(schemas["RawDeclaration"]["properties"]["itn"]
+        .to_string()
+        .contains("#/components/schemas/Itn"));
+    assert_eq!(schemas["RawDeclaration"]["additionalProperties"], false);
+    assert_eq!(schemas["Pdf"]["format"], "binary");
     // The patterns the document announces accept exactly what the parsers accept.
     let pattern = |name: &str| regex::Regex::new(schemas[name]["pattern"].as_str().unwrap()).unwrap();
     let (decimal, amount, date) = (pattern("Decimal"), pattern("Amount"), pattern("Date"));
@@ -194,6 +224,55 @@ fn value_types_have_exact_schemas() {
         let parses = s.parse::<tradelane::model::Decimal>().is_ok();
         assert_eq!(decimal.is_match(s), parses, "Decimal {s:?}");
         assert_eq!(amount.is_match(s), s.parse::<tradelane::model::Amount>().is_ok(), "Amount {s:?}");
+    }
+    // ECMA-262 and `regex` agree on these patterns once `\d` and `\s` are ASCII.
+    let code = |name: &str| regex::Regex::new(&format!("(?-u){}", schemas[name]["pattern"].as_str().unwrap())).unwrap();
+    let (hs, country, currency, itn) = (code("HsCode"), code("CountryCode"), code("CurrencyCode"), code("Itn"));
+    // What the HS pattern announces parses, and what it refuses does not (the parser also
+    // takes spaces and dashes, which the document does not advertise); the canonical form matches.
+    for (s, ok) in [
+        ("6109.10.0012", true),
+        ("610910", true),
+        ("8708.30", true),
+        ("6109100012", true),
+        ("6109", false),
+        ("61091000123", false),
+        ("6109.1O", false),
+        ("", false),
+    ] {
+        assert_eq!(hs.is_match(s), ok, "HsCode pattern {s:?}");
+        let parsed = s.parse::<tradelane::customs::HsCode>();
+        assert_eq!(parsed.is_ok(), ok, "HsCode {s:?}");
+        assert!(parsed.is_err() || hs.is_match(parsed.unwrap().as_str()), "HsCode {s:?}");
+    }
+    for s in ["US", "DE", "XK", "us", "USA", "U", "ZZ"] {
+        let parsed = s.parse::<tradelane::customs::CountryCode>();
+        // The pattern is the canonical shape; the list of assigned codes is the parser's alone.
+        assert!(parsed.is_err() || country.is_match(parsed.unwrap().as_str()), "CountryCode {s:?}");
+        assert_eq!(
+            country.is_match(s),
+            s.len() == 2 && s.bytes().all(|b| b.is_ascii_uppercase()),
+            "CountryCode {s:?}"
+        );
+    }
+    for s in ["USD", "EUR", "usd", "US$", "EURO"] {
+        let parsed = s.parse::<tradelane::customs::CurrencyCode>();
+        assert!(parsed.is_err() || currency.is_match(parsed.unwrap().as_str()), "CurrencyCode {s:?}");
+        assert_eq!(
+            currency.is_match(s),
+            s.parse::<tradelane::customs::CurrencyCode>().is_ok() && s == s.to_uppercase(),
+            "CurrencyCode {s:?}"
+        );
+    }
+    for s in [
+        "X20250317123456",
+        "AES X20250317123456",
+        "AESX20250317123456",
+        "X2025031712345",
+        "Y20250317123456",
+        "X202503171234567",
+    ] {
+        assert_eq!(itn.is_match(s), s.parse::<tradelane::customs::Itn>().is_ok(), "Itn {s:?}");
     }
     for s in [
         "2024-03-12",
@@ -235,11 +314,44 @@ fn request_examples_deserialize_into_the_request_types() {
     let _: ShipNoticeRequest = serde_json::from_value(request_example(&doc, "POST", "/v1/ship-notices", "application/json")).unwrap();
     let i: InvoiceRequest = serde_json::from_value(request_example(&doc, "POST", "/v1/invoices", "application/json")).unwrap();
     assert_eq!(i.document.computed_total_cents(), 97_000);
+    let q: tradelane::flow::customs::QuoteOrder =
+        serde_json::from_value(request_example(&doc, "POST", "/v1/customs/quotes", "application/json")).unwrap();
+    let (from, to) = (q.from.country.parse().unwrap(), q.to.country.parse().unwrap());
+    let declaration = q
+        .declaration
+        .validate(from, to, "declaration")
+        .expect("the example declaration is valid");
+    assert_eq!((declaration.origin.as_str(), declaration.destination.as_str()), ("US", "DE"));
+    assert_eq!(declaration.total_value().to_string(), "293.5");
+    let r: tradelane::replenishment::ReplenishmentRequest = serde_json::from_value(request_example(
+        &doc,
+        "POST",
+        "/v1/dealers/{dealer}/replenishment",
+        "application/json",
+    ))
+    .unwrap();
+    assert!(!r.positions.is_empty() && !r.lines.is_empty());
     let x12 = request_example(&doc, "POST", "/v1/x12", "application/edi-x12");
     assert!(x12.as_str().unwrap().starts_with("ISA*"));
     // The receipt example has the shape of a real receipt.
     let receipt = &doc["paths"]["/v1/x12"]["post"]["responses"]["202"]["content"]["application/json"]["example"];
     let _: tradelane::flow::Receipt = serde_json::from_value(receipt.clone()).unwrap();
+}
+
+/// The property names of a schema, with those of its `allOf` members (a `#[serde(flatten)]`).
+fn properties(doc: &Value, schema: &Value) -> BTreeSet<String> {
+    let schema = match schema["$ref"].as_str() {
+        Some(r) => resolve(doc, r).unwrap(),
+        None => schema,
+    };
+    let mut out: BTreeSet<String> = schema["properties"]
+        .as_object()
+        .map(|p| p.keys().cloned().collect())
+        .unwrap_or_default();
+    for member in schema["allOf"].as_array().into_iter().flatten() {
+        out.extend(properties(doc, member));
+    }
+    out
 }
 
 /// The example of an operation's `status` response.
@@ -264,11 +376,35 @@ fn response_examples_have_the_shapes_the_server_writes() {
     assert!(parsed.windows(2).all(|w| w[0].total.amount <= w[1].total.amount), "cheapest first");
     let d = response_example(&doc, "GET", "/v1/documents/{id}", 200);
     let _: ShipNotice = serde_json::from_value(d["document"].clone()).unwrap();
+    let q = response_example(&doc, "POST", "/v1/customs/quotes", 201);
+    let quote: tradelane::customs::quote::CustomsQuote = serde_json::from_value(q.clone()).unwrap();
+    let sum = &quote.quote.totals;
+    assert_eq!(
+        sum.goods + sum.shipping + sum.duties + sum.taxes + sum.fees + sum.brokerage,
+        sum.landed_total
+    );
+    assert_eq!(response_example(&doc, "GET", "/v1/customs/quotes/{id}", 200), q);
+    let order = response_example(&doc, "POST", "/v1/dealers/{dealer}/replenishment", 202);
+    let _: Vec<tradelane::replenishment::OrderLine> = serde_json::from_value(order["lines"].clone()).unwrap();
+    let shipped = response_example(&doc, "GET", "/v1/dealers/{dealer}/orders/{id}", 200);
+    let shipment = &shipped["shipments"][0];
     // Every example property is one the schema declares (no stale field names).
-    for (schema, example) in [("LabelRecord", &l), ("DocumentRecord", &d), ("Tracking", &json!(t))] {
-        let props = doc["components"]["schemas"][schema]["properties"].as_object().unwrap();
+    for (schema, example) in [
+        ("LabelRecord", &l),
+        ("DocumentRecord", &d),
+        ("Tracking", &json!(t)),
+        ("CustomsQuote", &q),
+        ("LandedCostItem", &q["items"][0]),
+        ("DealerOrder", &order),
+        ("DealerOrder", &shipped),
+        ("DealerOrderLine", &order["lines"][0]),
+        ("DealerShipment", shipment),
+        ("DealerShippedItem", &shipment["items"][0]),
+    ] {
+        let props = properties(&doc, &doc["components"]["schemas"][schema]);
+        assert!(!props.is_empty(), "{schema}: no properties");
         for key in example.as_object().unwrap().keys() {
-            assert!(props.contains_key(key), "{schema} example has {key}, the schema does not");
+            assert!(props.contains(key), "{schema} example has {key}, the schema does not");
         }
     }
 }
@@ -289,8 +425,20 @@ fn carriers_toml(mocks: &[RunningMock]) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_server_serves_the_document_and_accepts_its_examples() {
     let mocks = mock::start_all(PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/carriers")), 0, 1).unwrap();
+    let providers = landed_cost::start_all(PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/landed_cost")), 0, 1).unwrap();
     let mut setup = Setup::new(Db::Sqlite);
     setup.extra_toml = carriers_toml(&mocks);
+    setup.extra_toml.push_str("[landed_cost]\ndefault_provider = \"zonos\"\n");
+    for m in &providers {
+        setup.extra_toml.push_str(&format!(
+            "[landed_cost.{}]\nbase_url = \"{}\"\n{}\n",
+            m.carrier,
+            m.base_url,
+            landed_cost::credentials(m.carrier)
+        ));
+    }
+    // The shipped mappings serve the dealer example: lakeside-motors, restocked by acme-parts,
+    // with mappings/parts/supersessions.csv.
     let app = spawn(setup).await;
 
     // Served without a key, as JSON, equal to the document built in process.
@@ -403,5 +551,70 @@ async fn the_server_serves_the_document_and_accepts_its_examples() {
     assert!(created["secret"].as_str().unwrap().starts_with("whsec_"));
     let schema = &served["components"]["schemas"]["SubscriptionCreated"];
     assert!(schema.to_string().contains("secret"), "{schema}");
+
+    // The landed-cost quote example, against the mock Zonos: the amounts of the response example.
+    let r = send("POST", "/v1/customs/quotes", "application/json", app.client_key.clone(), "-").await;
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    assert!(documented("/v1/customs/quotes", 201));
+    let location = r.headers()["location"].to_str().unwrap().to_string();
+    let quote: Value = r.json().await.unwrap();
+    let example = &served["paths"]["/v1/customs/quotes"]["post"]["responses"]["201"]["content"]["application/json"]["example"];
+    for key in ["provider", "currency", "items", "totals", "de_minimis_applied", "guaranteed"] {
+        assert_eq!(quote[key], example[key], "{key}: {quote:#}");
+    }
+    let id = quote["id"].as_str().unwrap();
+    assert_eq!(location, format!("/v1/customs/quotes/{id}"));
+    assert_eq!(app.get_json(&location, &app.client_key).await, quote);
+    for path in [
+        format!("/v1/customs/quotes/{id}/commercial-invoice.pdf"),
+        format!("/v1/customs/{id}/commercial-invoice.pdf"),
+    ] {
+        let r = app.get(&path, &app.client_key).await;
+        assert_eq!(r.status(), 200, "{path}");
+        assert_eq!(r.headers()["content-type"], "application/pdf");
+        assert!(r.bytes().await.unwrap().starts_with(b"%PDF-"));
+    }
+    for path in [
+        "/v1/customs/quotes/{id}/commercial-invoice.pdf",
+        "/v1/customs/{id}/commercial-invoice.pdf",
+    ] {
+        let ok = &served["paths"][path]["get"]["responses"]["200"]["content"];
+        assert!(ok["application/pdf"]["schema"].is_object(), "{path}: {ok}");
+    }
+
+    // The replenishment example, by Lakeside Motors' own key: an 850 to acme-parts with the lines of the example.
+    let lakeside = app
+        .store
+        .create_key("lakeside-motors", &[Scope::Replenishment])
+        .await
+        .unwrap()
+        .token;
+    let path = "/v1/dealers/{dealer}/replenishment";
+    let example = request_example(&served, "POST", path, "application/json");
+    let url = "/v1/dealers/lakeside-motors/replenishment";
+    let r = app.post_json(url, &lakeside, "nightly-2026-11-25", &example).await;
+    assert_eq!(r.status(), 202, "{}", r.text().await.unwrap());
+    let order: Value = r.json().await.unwrap();
+    let documented_order = &served["paths"][path]["post"]["responses"]["202"]["content"]["application/json"]["example"];
+    for key in [
+        "dealer",
+        "po_number",
+        "route",
+        "supplier",
+        "status",
+        "reference",
+        "lines",
+        "shipments",
+    ] {
+        assert_eq!(order[key], documented_order[key], "{key}: {order:#}");
+    }
+    let again = app.post_json(url, &lakeside, "nightly-2026-11-25", &example).await;
+    assert_eq!(again.status(), 200);
+    assert!(served["paths"][path]["post"]["responses"]["200"].is_object());
+    let id = order["id"].as_str().unwrap();
+    let listed = app.get_json("/v1/dealers/lakeside-motors/orders", &lakeside).await;
+    assert_eq!(listed["orders"][0]["id"], json!(id));
+    let one = app.get_json(&format!("/v1/dealers/lakeside-motors/orders/{id}"), &lakeside).await;
+    assert_eq!(one["lines"], order["lines"]);
     app.stop().await;
 }

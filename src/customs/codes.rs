@@ -481,12 +481,7 @@ impl FromStr for CurrencyCode {
 }
 
 text_serde!(CurrencyCode);
-text_schema!(
-    CurrencyCode,
-    CURRENCY_PATTERN,
-    "An ISO 4217 currency code in circulation.",
-    "USD"
-);
+text_schema!(CurrencyCode, CURRENCY_PATTERN, "An ISO 4217 currency code in circulation.", "USD");
 
 /// An AES Internal Transaction Number: `X`, the filing date `YYYYMMDD` and six
 /// digits (15 characters). `AES X…`, `AESX…` and lower case are accepted;

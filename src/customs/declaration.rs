@@ -356,7 +356,9 @@ fn whole_number_schema() -> utoipa::openapi::Object {
         .pattern(Some("^[0-9]+$"))
         .minimum(Some(1))
         .maximum(Some(999_999))
-        .description(Some("Number of units (required): a whole number from 1 to 999999, as a JSON integer or a string of digits."))
+        .description(Some(
+            "Number of units (required): a whole number from 1 to 999999, as a JSON integer or a string of digits.",
+        ))
         .examples([serde_json::json!(4)])
         .build()
 }

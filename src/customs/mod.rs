@@ -29,11 +29,13 @@ pub use eei::ExportFiling;
 use crate::model::Decimal;
 
 /// One invalid field: its path in the request (`shipment.customs.commodities[2].hs_code`) and what is wrong.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct FieldError {
-    /// Path of the field.
+    /// Path of the field in the request.
+    #[schema(example = "declaration.commodities[1].hs_code")]
     pub field: String,
     /// What is wrong.
+    #[schema(example = "HS code \"84A210\" has 'A'; only digits (with dots or spaces) are allowed")]
     pub message: String,
 }
 

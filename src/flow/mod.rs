@@ -2,9 +2,9 @@
 //! (validate, translate, acknowledge, store, queue) and send documents
 //! (validate, number, render, store, queue). Each runs in one transaction.
 
+pub mod customs;
 mod dealer_status;
 mod dealers;
-pub mod customs;
 mod inbound;
 mod outbound;
 pub mod shipping;

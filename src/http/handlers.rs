@@ -369,7 +369,7 @@ fn parse<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
         (status = 200, description = "Rates from every carrier asked, cheapest first, and one error per carrier that failed (each carrier under `shipping.rate_timeout_ms`)", body = Rates, example = examples::rates),
         (status = 404, description = "`unknown-carrier`: a carrier in `carriers` is not configured", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "`body-too-large`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`invalid-document`: not a valid rate request (no package, bad unit, bad date…)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`invalid-document`: not a valid rate request (no package, bad unit, bad date…); `invalid-customs`: `shipment.customs` is given and invalid (every field in `errors`)", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = ["shipping"]), ("api_key" = ["shipping"]))
 )]
@@ -392,7 +392,8 @@ pub async fn rates(gw: Gw, caller: Caller, req: HttpRequest, payload: web::Paylo
         (status = 404, description = "`unknown-carrier`", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`invalid-state`: a purchase under this key is pending with an unknown outcome", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "`body-too-large`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`invalid-document`, `idempotency-key-reused` or `no-rate` (no rate fits the policy)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`invalid-document`, `idempotency-key-reused`, `no-rate` (no rate fits the policy), `customs-required` (the shipment crosses a customs border and has no `shipment.customs`) or `invalid-customs` (every invalid field of the declaration in `errors`); nothing is bought", body = Problem, content_type = "application/problem+json",
+            example = json!({"type": "https://tradelane.dev/problems/customs-required", "title": "Unprocessable Entity", "status": 422, "detail": "a customs declaration (shipment.customs) is required for a shipment from US to DE", "errors": [{"field": "shipment.customs", "message": "required"}]})),
         (status = 502, description = "The carrier refused or failed the purchase (`type` is the carrier error: `carrier-rejected`, `carrier-timeout`…); `label_id` is the failed purchase, kept", body = Problem, content_type = "application/problem+json",
             example = json!({"type": "https://tradelane.dev/problems/carrier-rejected", "title": "Bad Gateway", "status": 502, "detail": "ups rejected the request: 120802 Address Validation Error on ShipTo address", "label_id": "lbl_01HS8Q7Z4K3M2N1P0R9T8V7W6X"})),
         (status = 504, description = "`carrier-timeout` while shopping rates for a policy", body = Problem, content_type = "application/problem+json"),

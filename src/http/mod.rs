@@ -9,8 +9,8 @@
 
 mod auth;
 pub mod console;
-mod dealers;
 mod customs;
+mod dealers;
 pub mod error;
 mod handlers;
 pub mod openapi;
@@ -100,7 +100,7 @@ fn api(r: &mut Routes<'_>) {
         .post("/v1/customs/quotes", customs::create_quote)
         .get("/v1/customs/quotes/{id}", customs::get_quote)
         .get("/v1/customs/quotes/{id}/commercial-invoice.pdf", customs::commercial_invoice)
-        .get("/v1/customs/{id}/commercial-invoice.pdf", customs::commercial_invoice);
+        .get("/v1/customs/{id}/commercial-invoice.pdf", customs::commercial_invoice_short);
 }
 
 /// Registers every route, problem+json 404 for anything else, and problem+json 400 for a

@@ -50,7 +50,7 @@ use crate::connectors::carriers::Label;
 use crate::model::{FunctionalAck, Invoice, PurchaseOrder, PurchaseOrderAck, ShipNotice};
 use crate::store::Scope;
 
-use super::handlers;
+use super::{customs, dealers, handlers};
 
 /// Media type of every error body.
 pub const PROBLEM_JSON: &str = "application/problem+json";
@@ -62,7 +62,8 @@ pub const PUBLIC_PATHS: [&str; 4] = ["/healthz", "/readyz", "/metrics", "/openap
 #[derive(OpenApi)]
 #[openapi(
     info(description = "Carrier and EDI integration gateway: X12 in and out, canonical documents, \
-        a durable outbox, carrier rates, labels and tracking. Every `/v1` call needs an API key \
+        a durable outbox, carrier rates, labels and tracking, customs declarations and landed-cost quotes, \
+        and dealer parts replenishment. Every `/v1` call needs an API key \
         (`Authorization: Bearer tl_<key id>_<secret>` or `X-Api-Key`) with the scope listed on the \
         operation; a key sees only its owner's data. Errors are `application/problem+json` with a \
         stable `type`."),
@@ -90,6 +91,13 @@ pub const PUBLIC_PATHS: [&str; 4] = ["/healthz", "/readyz", "/metrics", "/openap
         handlers::void_label,
         handlers::subscribe,
         handlers::track,
+        customs::create_quote,
+        customs::get_quote,
+        customs::commercial_invoice,
+        customs::commercial_invoice_short,
+        dealers::replenish,
+        dealers::list_orders,
+        dealers::get_order,
     ),
     components(schemas(
         Problem, Scope, PurchaseOrder, PurchaseOrderAck, ShipNotice, Invoice, FunctionalAck, Label
@@ -101,6 +109,8 @@ pub const PUBLIC_PATHS: [&str; 4] = ["/healthz", "/readyz", "/metrics", "/openap
         (name = "documents", description = "Outbound documents and what was exchanged"),
         (name = "admin", description = "The outbox, for operators (`admin` scope)"),
         (name = "shipping", description = "Rates, labels and tracking across carriers (`shipping` scope)"),
+        (name = "customs", description = "Landed-cost quotes (duties, taxes, fees) and commercial invoices of international shipments (`shipping` scope)"),
+        (name = "dealers", description = "Dealer parts replenishment: orders to suppliers and their status (`replenishment` scope; a dealer's key acts for its own dealer)"),
     )
 )]
 pub struct ApiDoc;

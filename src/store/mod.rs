@@ -7,8 +7,8 @@
 
 mod console;
 mod control;
-mod dealers;
 mod customs;
+mod dealers;
 mod documents;
 mod keys;
 mod kpi;
@@ -27,8 +27,8 @@ use sqlx::{Any, AnyPool, Connection, Executor, Transaction};
 
 pub use console::*;
 pub use control::allocate;
-pub use dealers::*;
 pub use customs::{NewQuote, QuoteRecord};
+pub use dealers::*;
 pub use documents::*;
 pub use keys::{ApiKey, IssuedKey, Scope};
 pub use kpi::*;

@@ -7,8 +7,8 @@
 pub mod canadapost;
 pub mod dhl;
 pub mod fedex;
-pub mod oem;
 pub mod landed_cost;
+pub mod oem;
 pub mod ups;
 pub mod usps;
 

@@ -34,6 +34,22 @@ pub struct Problem {
     /// The label purchase that failed (failed `POST /v1/labels` only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub label_id: Option<String>,
+    /// Every invalid field (`invalid-customs`, `customs-required`), each with its path in the request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub errors: Option<Vec<crate::customs::FieldError>>,
+    /// The request field at fault (`unknown-dealer`: `dealer`; `invalid-replenishment`,
+    /// `supersession-loop`: e.g. `lines[0].quantity`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    /// The dealer that is not configured (`unknown-dealer` only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dealer: Option<String>,
+    /// The part whose supersessions loop (`supersession-loop` only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub part: Option<String>,
+    /// The supersession chain walked, ending with the part seen twice (`supersession-loop` only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chain: Option<Vec<String>>,
 }
 
 /// Liveness or readiness.
@@ -175,3 +191,31 @@ pub struct NothingToOrder {
     /// Always empty.
     pub lines: Vec<crate::replenishment::OrderLine>,
 }
+
+/// `POST /v1/dealers/{dealer}/replenishment` with 200: the order of an earlier request with
+/// this Idempotency-Key and body, or nothing to order.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum ReplenishmentAnswer {
+    /// The order the Idempotency-Key created before.
+    Order(Box<crate::store::DealerOrder>),
+    /// No part is at or below its reorder point and no line was ordered explicitly.
+    Nothing(NothingToOrder),
+}
+
+/// A PDF document (`application/pdf`), returned as raw bytes.
+pub struct Pdf;
+
+impl utoipa::PartialSchema for Pdf {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{KnownFormat, SchemaFormat, Type};
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary)))
+            .content_media_type("application/pdf")
+            .description(Some("A PDF document (raw bytes, `%PDF-1.4` …)."))
+            .into()
+    }
+}
+
+impl ToSchema for Pdf {}

@@ -208,3 +208,136 @@ pub fn subscription() -> Value {
         "url": "https://fulfillment.example.com/hooks/tracking"
     })
 }
+
+/// A landed-cost quote request: brake pads and wheel bearings from Columbus to a garage in
+/// Cologne, DAP, 35.00 USD freight, worth 293.50 USD (below the EEI threshold: `NO EEI 30.37(a)`).
+pub fn customs_quote_request() -> Value {
+    json!({
+        "from": {"company": "Acme Parts", "name": "Export desk", "street": ["4800 Distribution Way"], "city": "Columbus",
+                 "state": "OH", "postal_code": "43228", "country": "US", "phone": "6145550142"},
+        "to": {"company": "Müller Kfz GmbH", "name": "Teiledienst", "street": ["Hauptstraße 5"], "city": "Köln",
+               "postal_code": "50667", "country": "DE", "phone": "+4922155501234"},
+        "shipping": {"amount": "35.00", "currency": "USD"},
+        "provider": "zonos",
+        "declaration": {
+            "contents_type": "merchandise",
+            "reason_for_export": "sale",
+            "incoterm": "DAP",
+            "currency": "USD",
+            "invoice_number": "INV-2026-0042",
+            "invoice_date": "2026-11-25",
+            "po_number": "MK-77120",
+            "freight_charge": "35.00",
+            "exporter_tax_ids": [{"type": "ein", "number": "12-3456789", "country": "US"}],
+            "importer_tax_ids": [{"type": "eori", "number": "DE123456789012345", "country": "DE"}],
+            "signer": {"name": "Jane Doe", "title": "Export manager"},
+            "certify": true,
+            "commodities": [
+                {"description": "Brake pad set, ceramic", "quantity": 4, "unit": "PCS", "unit_value": "42.50",
+                 "unit_net_weight": "1.2", "weight_unit": "kg", "hs_code": "8708.30", "origin_country": "US",
+                 "sku": "BP-4410", "eccn": "EAR99"},
+                {"description": "Wheel bearing", "quantity": 10, "unit": "PCS", "unit_value": "12.35",
+                 "unit_net_weight": "0.4", "weight_unit": "kg", "hs_code": "8482.10", "origin_country": "US",
+                 "sku": "WB-220", "eccn": "EAR99"}
+            ]
+        }
+    })
+}
+
+/// The quote for that request: 3 % duty on the pads, 8 % on the bearings and 3 % on the freight
+/// (CIF), 19 % import VAT on value + duty and on freight, and the clearance fee.
+pub fn customs_quote() -> Value {
+    json!({
+        "id": "lcq_01JDX4S7Q9V2M8K3F6T1R0B5NW",
+        "provider": "zonos",
+        "currency": "USD",
+        "items": [
+            {"ref": "BP-4410", "sku": "BP-4410", "hs_code": "870830", "duty": 5.1, "tax": 33.27, "fees": 0,
+             "formula": "duty 3%; tax 19% of (item + duty)"},
+            {"ref": "WB-220", "sku": "WB-220", "hs_code": "848210", "duty": 9.88, "tax": 25.34, "fees": 0,
+             "formula": "duty 8%; tax 19% of (item + duty)"}
+        ],
+        "totals": {"goods": 293.5, "shipping": 35, "duties": 16.03, "taxes": 65.46, "fees": 0, "brokerage": 14.5,
+                   "landed_total": 424.49},
+        "de_minimis_applied": false,
+        "guaranteed": true,
+        "quote_id": "ldct_8c1f2b7e4a9d4f0b",
+        "created_at": "2026-11-25T15:30:00Z",
+        "expires_at": "2026-11-26T15:30:00Z"
+    })
+}
+
+/// Lakeside Motors' nightly run: stock positions from its DMS (older part numbers included,
+/// followed through `mappings/parts/supersessions.csv`) and one explicit line.
+pub fn replenishment_request() -> Value {
+    json!({
+        "reference": "DMS-NIGHTLY-2026-11-25",
+        "positions": [
+            {"part": "FL-1A", "on_hand": 2, "on_order": 0, "demand": 9},
+            {"part": "FL-500S", "on_hand": 1},
+            {"part": "FP-65", "on_hand": 1},
+            {"part": "SP-589", "on_hand": 40, "on_order": 8, "demand": 6}
+        ],
+        "lines": [{"part": "BRF-1411", "quantity": 1}]
+    })
+}
+
+fn dealer_order_lines() -> Value {
+    json!([
+        {"line_number": 1, "requested_part": "FL-1A", "part": "FL-500S", "supersession_chain": ["FL-1A", "FL-1AZ", "FL-500S"],
+         "merged_parts": ["FL-500S"], "part_class": "oil filters", "quantity": 60, "uom": "EA", "available": -6},
+        {"line_number": 2, "requested_part": "FP-65", "part": "FP-67", "supersession_chain": ["FP-65", "FP-67"],
+         "part_class": "cabin and air filters", "quantity": 12, "uom": "EA", "available": 1},
+        {"line_number": 3, "requested_part": "BRF-1411", "part": "BRF-1934", "supersession_chain": ["BRF-1411", "BRF-1411A", "BRF-1934"],
+         "part_class": "brake pads", "quantity": 2, "uom": "EA"}
+    ])
+}
+
+/// The order that request creates: an 850 to acme-parts.
+pub fn dealer_order() -> Value {
+    json!({
+        "id": "dor_01JDX5B2N8C4P7Q1R6S3T9V0WX",
+        "dealer": "lakeside-motors",
+        "po_number": "LKM000001",
+        "route": "x12",
+        "supplier": "acme-parts",
+        "status": "submitted",
+        "reference": "DMS-NIGHTLY-2026-11-25",
+        "lines": dealer_order_lines(),
+        "shipments": [],
+        "supplier_order_id": null,
+        "document_id": "doc_01JDX5B2NA3D6F9G2H5J8K1M4P",
+        "message_id": "msg_01JDX5B2NB7Q0R3S6T9V2W5X8Y",
+        "created_at": 1764086400000_i64,
+        "updated_at": 1764086400000_i64,
+        "history": [
+            {"at": 1764086400000_i64, "event": "created", "detail": "LKM000001 to x12 acme-parts"}
+        ]
+    })
+}
+
+/// The same order after acme-parts acknowledged it (855) and shipped it (856).
+pub fn dealer_order_shipped() -> Value {
+    let mut o = dealer_order();
+    o["status"] = json!("shipped");
+    o["updated_at"] = json!(1764172800000_i64);
+    o["shipments"] = json!([{
+        "shipment_id": "SH-20261126-0117",
+        "ship_date": "2026-11-26",
+        "carrier": "UPSN",
+        "tracking_number": "1Z999AA10123456784",
+        "bill_of_lading": null,
+        "items": [
+            {"part": "FL-500S", "quantity": 60, "uom": "EA", "sscc": "00106141411234567897"},
+            {"part": "FP-67", "quantity": 12, "uom": "EA", "sscc": "00106141411234567897"},
+            {"part": "BRF-1934", "quantity": 2, "uom": "EA", "sscc": "00106141411234567897"}
+        ]
+    }]);
+    o["history"] = json!([
+        {"at": 1764086400000_i64, "event": "created", "detail": "LKM000001 to x12 acme-parts"},
+        {"at": 1764086401200_i64, "event": "sent", "detail": "partner"},
+        {"at": 1764090000000_i64, "event": "acknowledged", "detail": "855 AC from acme-parts"},
+        {"at": 1764172800000_i64, "event": "shipped", "detail": "856 SH-20261126-0117 from acme-parts: UPSN 1Z999AA10123456784"}
+    ]);
+    o
+}
