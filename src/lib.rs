@@ -15,6 +15,7 @@
 //!   it knows nothing of the rest of the crate.
 
 pub mod app;
+pub mod calendar;
 pub mod cli;
 pub mod config;
 pub mod connectors;

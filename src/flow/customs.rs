@@ -9,9 +9,10 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::calendar::iso_utc;
 use crate::connectors::carriers::{Address, Money, Package};
 use crate::customs::invoice::InvoiceDoc;
-use crate::customs::quote::{date_of, iso_utc, quote_request, CustomsQuote};
+use crate::customs::quote::{date_of, quote_request, CustomsQuote};
 use crate::customs::{CountryCode, Declaration, FieldError, FieldErrors, RawDeclaration};
 use crate::model::Decimal;
 use crate::store::{new_id, now_ms, NewQuote, QuoteRecord};

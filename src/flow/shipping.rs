@@ -135,27 +135,10 @@ fn kind(e: &CarrierError) -> &'static str {
     }
 }
 
-/// Days from 1970-01-01 (proleptic Gregorian), for date arithmetic.
-fn days(d: Date) -> i64 {
-    let s = d.to_string();
-    let (y, m, day): (i64, i64, i64) = (
-        s.get(0..4).and_then(|v| v.parse().ok()).unwrap_or(1970),
-        s.get(5..7).and_then(|v| v.parse().ok()).unwrap_or(1),
-        s.get(8..10).and_then(|v| v.parse().ok()).unwrap_or(1),
-    );
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
 fn meets(rate: &Rate, ship_date: Option<Date>, deliver_by: Date) -> bool {
     match (rate.estimated_delivery, rate.transit_days, ship_date) {
         (Some(eta), _, _) => eta <= deliver_by,
-        (None, Some(t), Some(ship)) => days(ship) + i64::from(t) <= days(deliver_by),
+        (None, Some(t), Some(ship)) => ship.days() + i64::from(t) <= deliver_by.days(),
         _ => false,
     }
 }
@@ -322,7 +305,7 @@ impl Gateway {
                 (
                     r.rate
                         .estimated_delivery
-                        .map(days)
+                        .map(Date::days)
                         .or(r.rate.transit_days.map(i64::from))
                         .unwrap_or(i64::MAX),
                     r.rate.total.amount,
@@ -463,7 +446,7 @@ mod tests {
 
     #[test]
     fn day_numbers() {
-        let d = |s: &str| days(s.parse().unwrap());
+        let d = |s: &str| Date::days(s.parse().unwrap());
         assert_eq!(d("1970-01-01"), 0);
         assert_eq!(d("2024-03-01") - d("2024-02-28"), 2);
         assert_eq!(d("2025-01-01") - d("2024-12-31"), 1);

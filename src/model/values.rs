@@ -36,38 +36,28 @@ pub struct Date {
 impl Date {
     /// Today's date in UTC.
     pub fn today() -> Self {
-        let days = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs() / 86_400)
-            .unwrap_or(0) as i64;
-        // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-        let z = days + 719_468;
-        let era = z.div_euclid(146_097);
-        let doe = z - era * 146_097;
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-        let mp = (5 * doy + 2) / 153;
-        let d = (doy - (153 * mp + 2) / 5 + 1) as u8;
-        let m = if mp < 10 { mp + 3 } else { mp - 9 } as u8;
-        let y = (yoe + era * 400 + i64::from(m <= 2)) as u16;
-        Self::new(y, m, d).unwrap_or(Self {
+        Self::from_days(crate::calendar::unix_now_secs().div_euclid(crate::calendar::DAY_SECS)).unwrap_or(Self {
             year: 1970,
             month: 1,
             day: 1,
         })
     }
 
+    /// The date of a day number counted from 1970-01-01 (`None` outside years 0–65535).
+    pub fn from_days(days: i64) -> Option<Self> {
+        let (y, m, d) = crate::calendar::civil_from_days(days);
+        Self::new(u16::try_from(y).ok()?, m as u8, d as u8)
+    }
+
+    /// Day number counted from 1970-01-01, for date arithmetic.
+    pub fn days(self) -> i64 {
+        crate::calendar::days_from_civil(i64::from(self.year), i64::from(self.month), i64::from(self.day))
+    }
+
     /// A date from its parts, checked.
     pub fn new(year: u16, month: u8, day: u8) -> Option<Self> {
-        let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-        let days = match month {
-            1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-            4 | 6 | 9 | 11 => 30,
-            2 if leap => 29,
-            2 => 28,
-            _ => return None,
-        };
-        (1..=days).contains(&day).then_some(Self { year, month, day })
+        let days = crate::calendar::days_in_month(i64::from(year), i64::from(month))?;
+        (1..=days).contains(&i64::from(day)).then_some(Self { year, month, day })
     }
 
     /// Parses X12 `CCYYMMDD` (or `YYMMDD`, taken as 20YY).

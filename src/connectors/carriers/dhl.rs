@@ -660,13 +660,7 @@ fn epoch_seconds(date: &str, time: &str, offset: Option<&str>) -> Option<i64> {
         }
         None => 0,
     };
-    // Days from civil (Howard Hinnant).
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
+    let days = crate::calendar::days_from_civil(y, m, d);
     Some(days * 86_400 + secs - off)
 }
 

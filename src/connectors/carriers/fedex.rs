@@ -830,24 +830,9 @@ fn date_prefix(v: &Value) -> Option<Date> {
     v.as_str()?.get(..10)?.parse().ok()
 }
 
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let doy = (153 * (m + if m > 2 { -3 } else { 9 }) + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-fn day_number(d: Date) -> Option<i64> {
-    let s = d.to_string();
-    let n = |r: std::ops::Range<usize>| s.get(r).and_then(|x| x.parse::<i64>().ok());
-    Some(days_from_civil(n(0..4)?, n(5..7)?, n(8..10)?))
-}
-
 /// Weekdays after `from` up to and including `to`.
 fn business_days(from: Date, to: Date) -> Option<u32> {
-    let (a, b) = (day_number(from)?, day_number(to)?);
+    let (a, b) = (from.days(), to.days());
     if b < a || b - a > 90 {
         return None;
     }
@@ -875,7 +860,7 @@ fn instant(ts: &str) -> Option<i64> {
         }
         _ => 0,
     };
-    Some(days_from_civil(y, mo, d) * 86_400 + h * 3600 + mi * 60 + s - offset)
+    Some(crate::calendar::days_from_civil(y, mo, d) * 86_400 + h * 3600 + mi * 60 + s - offset)
 }
 
 #[cfg(test)]
