@@ -399,7 +399,8 @@ fn customs_declarable(s: &Shipment) -> bool {
     !s.from.country.eq_ignore_ascii_case(&s.to.country)
 }
 
-fn rate_address(a: &super::Address) -> Value {
+/// An address as DHL's rating and landed-cost requests take it.
+pub(crate) fn rate_address(a: &super::Address) -> Value {
     let mut m = Map::new();
     m.insert("postalCode".into(), a.postal_code.clone().into());
     m.insert("cityName".into(), a.city.clone().into());

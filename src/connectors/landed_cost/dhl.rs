@@ -9,10 +9,11 @@
 
 use std::time::SystemTime;
 
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
 use super::zonos::num;
 use super::{cents, totals, ItemCharges, LandedCost, QuoteRequest};
+use crate::connectors::carriers::dhl::rate_address;
 use crate::connectors::carriers::json::{decimal, exact};
 use crate::connectors::carriers::{CarrierAccount, CarrierError, CarrierHttp, LengthUnit, WeightUnit};
 use crate::model::Decimal;
@@ -67,20 +68,6 @@ impl DhlLandedCost {
         }
         parse(&reply.body, r)
     }
-}
-
-fn address(a: &crate::connectors::carriers::Address) -> Value {
-    let mut m = Map::new();
-    m.insert("postalCode".into(), a.postal_code.clone().into());
-    m.insert("cityName".into(), a.city.clone().into());
-    m.insert("countryCode".into(), a.country.clone().into());
-    if let Some(state) = &a.state {
-        m.insert("provinceCode".into(), state.clone().into());
-    }
-    for (i, line) in a.street.iter().take(3).enumerate() {
-        m.insert(format!("addressLine{}", i + 1), line.clone().into());
-    }
-    Value::Object(m)
 }
 
 fn kg(weight: Decimal, unit: WeightUnit) -> Decimal {
@@ -153,8 +140,8 @@ pub fn request(r: &QuoteRequest, account: &str, product: &str) -> Value {
     }
     json!({
         "customerDetails": {
-            "shipperDetails": address(&r.from),
-            "receiverDetails": address(&r.to),
+            "shipperDetails": rate_address(&r.from),
+            "receiverDetails": rate_address(&r.to),
         },
         "accounts": [{ "typeCode": "shipper", "number": account }],
         "productCode": product,
