@@ -210,7 +210,11 @@ async fn dhl_quote_is_exact(db: Db) {
     app.stop().await;
 }
 
-on_both_databases!(zonos_quote_is_exact_stored_and_owned, dhl_quote_is_exact);
+on_both_databases!(
+    zonos_quote_is_exact_stored_and_owned,
+    dhl_quote_is_exact,
+    amounts_beyond_cents_are_refused_by_field
+);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn provider_5xx_is_retried_and_persistent_failure_is_typed() {
@@ -527,4 +531,31 @@ async fn mock_carriers_command_also_serves_the_landed_cost_mocks() {
     assert_eq!(v["amount_subtotal"], json!({"duties": 8, "taxes": 41.6, "fees": 11}));
     child.kill().unwrap();
     child.wait().unwrap();
+}
+
+/// Amounts too large to count in cents are the caller's error, named by field, on both providers.
+async fn amounts_beyond_cents_are_refused_by_field(db: Db) {
+    let mocks = mocks();
+    let app = gateway(db, &mocks).await;
+    for provider in ["zonos", "dhl"] {
+        let mut o = order("DE", "US");
+        o["provider"] = json!(provider);
+        o["shipping"]["amount"] = json!("99999999999999999");
+        let r = app.post_json("/v1/customs/quotes", &app.client_key, "-", &o).await;
+        let p = problem(r, 422).await;
+        assert_eq!(p["type"], "https://tradelane.dev/problems/invalid-customs", "{p}");
+        assert_eq!(p["errors"][0]["field"], "shipping.amount", "{p}");
+
+        let mut o = order("DE", "US");
+        o["provider"] = json!(provider);
+        // Exported from Canada: no AES filing stands in the way of the value.
+        o["from"] = address("CA");
+        o["declaration"]["commodities"][0]["unit_value"] = json!("99999999999999999");
+        let r = app.post_json("/v1/customs/quotes", &app.client_key, "-", &o).await;
+        let p = problem(r, 422).await;
+        assert_eq!(p["type"], "https://tradelane.dev/problems/invalid-customs", "{p}");
+        let fields: Vec<&str> = p["errors"].as_array().unwrap().iter().filter_map(|e| e["field"].as_str()).collect();
+        assert_eq!(fields, ["declaration.commodities"], "{p}");
+    }
+    app.stop().await;
 }

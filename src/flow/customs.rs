@@ -41,6 +41,10 @@ pub struct QuoteOrder {
     pub packages: Vec<Package>,
 }
 
+/// Largest amount a quote takes (shipping, declared goods): the provider's
+/// charges are added to them in cents, which must not overflow.
+const MAX_AMOUNT: i64 = 1_000_000_000_000;
+
 fn field(field: &str, message: impl Into<String>) -> FieldError {
     FieldError {
         field: field.into(),
@@ -75,10 +79,19 @@ fn validate(order: &QuoteOrder) -> Result<Declaration, FlowError> {
             errors.push(field("to.country", "a landed-cost quote needs an international shipment"));
         }
     }
+    let max = Decimal::from_int(MAX_AMOUNT);
     if order.shipping.amount < Decimal::default() {
         errors.push(field("shipping.amount", "must not be negative"));
+    } else if order.shipping.amount >= max {
+        errors.push(field("shipping.amount", format!("must be less than {MAX_AMOUNT}")));
     }
     if let Some(d) = &declaration {
+        if d.total_value() >= max {
+            errors.push(field(
+                "declaration.commodities",
+                format!("the declared value of all commodities must be less than {MAX_AMOUNT}"),
+            ));
+        }
         if !order.shipping.currency.eq_ignore_ascii_case(d.currency.as_str()) {
             errors.push(field(
                 "shipping.currency",

@@ -196,7 +196,10 @@ pub(crate) fn cents(c: i64) -> Decimal {
 
 /// Builds totals from cent sums.
 pub(crate) fn totals(goods: Decimal, shipping: Decimal, duties: i64, taxes: i64, fees: i64, brokerage: i64) -> Totals {
-    let landed = goods.to_cents() + shipping.to_cents() + duties + taxes + fees + brokerage;
+    // Saturating: a provider's absurd amount must not overflow the sum.
+    let landed = [shipping.to_cents(), duties, taxes, fees, brokerage]
+        .into_iter()
+        .fold(goods.to_cents(), i64::saturating_add);
     Totals {
         goods: cents(goods.to_cents()),
         shipping: cents(shipping.to_cents()),
