@@ -257,6 +257,13 @@ impl DealerPolicy {
     }
 }
 
+/// True when a PO number of prefix `a` can equal one of prefix `b` (prefix followed by digits).
+fn po_series_overlap(a: &str, b: &str) -> bool {
+    let (short, long) = if a.len() <= b.len() { (a, b) } else { (b, a) };
+    long.strip_prefix(short)
+        .is_some_and(|rest| rest.bytes().all(|c| c.is_ascii_digit()))
+}
+
 /// Every dealer policy, by id.
 #[derive(Debug, Clone, Default)]
 pub struct Dealers {
@@ -290,6 +297,20 @@ impl Dealers {
                 return Err(PolicyError::Invalid {
                     path: path.display().to_string(),
                     message: format!("dealer {} is defined twice", p.id),
+                });
+            }
+            // PO numbers are unique across dealers: two series whose numbers can meet
+            // (the same prefix, or "LK" and "LK1" once "LK" passes 999999) would collide.
+            if let Some(other) = policies
+                .values()
+                .find(|o: &&DealerPolicy| po_series_overlap(&o.po_prefix, &p.po_prefix))
+            {
+                return Err(PolicyError::Invalid {
+                    path: path.display().to_string(),
+                    message: format!(
+                        "po_prefix {:?}: its PO numbers can equal those of dealer {} (po_prefix {:?})",
+                        p.po_prefix, other.id, other.po_prefix
+                    ),
                 });
             }
             policies.insert(p.id.clone(), p);
@@ -396,6 +417,28 @@ pub(super) mod tests {
             .unwrap_err()
             .to_string();
         assert_eq!(e, "p.toml: parts.XL-3: unknown class \"wipers\"");
+    }
+
+    #[test]
+    fn dealers_whose_po_numbers_can_meet_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |file: &str, id: &str, prefix: &str| {
+            let text = POLICY
+                .replace("id = \"lakeside-motors\"", &format!("id = \"{id}\""))
+                .replace("po_prefix = \"LKM\"", &format!("po_prefix = \"{prefix}\""));
+            std::fs::write(dir.path().join(file), text).unwrap();
+        };
+        write("a.toml", "lakeside-motors", "LKM");
+        write("b.toml", "harbor-city-auto", "HCA");
+        assert_eq!(Dealers::load(dir.path(), env).unwrap().iter().count(), 2);
+        // "LK" + 1000001 is "LK1" + 000001; "LK" and "LKM" never meet.
+        write("c.toml", "lake-two", "LK");
+        assert_eq!(Dealers::load(dir.path(), env).unwrap().iter().count(), 3);
+        for prefix in ["LKM", "LK1"] {
+            write("d.toml", "copycat", prefix);
+            let e = Dealers::load(dir.path(), env).unwrap_err().to_string();
+            assert!(e.contains(&format!("po_prefix \"{prefix}\"")) && e.contains("dealer "), "{e}");
+        }
     }
 
     #[test]
