@@ -10,6 +10,9 @@ use crate::config::DestinationAuth;
 /// Seconds before the announced expiry at which a token is renewed.
 const EXPIRY_MARGIN: Duration = Duration::from_secs(30);
 
+/// The longest a token is cached, whatever its `expires_in` says.
+const MAX_TOKEN_LIFETIME_SECS: u64 = 86_400;
+
 enum Kind {
     OAuth {
         token_url: String,
@@ -133,7 +136,8 @@ impl Authorizer {
                 let Some(token) = token else {
                     return Err(format!("auth: token endpoint answered HTTP {status}"));
                 };
-                let lifetime = Duration::from_secs(json["expires_in"].as_u64().unwrap_or(300));
+                // Capped: an absurd `expires_in` must not overflow the clock (nor outlive a day).
+                let lifetime = Duration::from_secs(json["expires_in"].as_u64().unwrap_or(300).min(MAX_TOKEN_LIFETIME_SECS));
                 let until = Instant::now() + lifetime.saturating_sub(EXPIRY_MARGIN);
                 *cached = Some((token.to_string(), until));
                 Ok(("authorization".into(), format!("Bearer {token}")))
@@ -163,6 +167,37 @@ mod tests {
             toml::from_str("url = \"https://x.example\"\nauth = { kind = \"api_key\", header = \"x-api-key\", value = \"k\" }").unwrap();
         assert_eq!(format!("{:?}", k.auth.unwrap()), "ApiKey { header: \"x-api-key\", .. }");
         assert!(toml::from_str::<crate::config::DestinationConfig>("url = \"u\"\nauth = { kind = \"basic\" }").is_err());
+    }
+
+    #[tokio::test]
+    async fn an_absurd_token_lifetime_is_capped() {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/token", listener.local_addr().unwrap());
+        let server = std::thread::spawn(move || {
+            let (mut s, _) = listener.accept().unwrap();
+            let mut buf = [0u8; 4096];
+            let _ = s.read(&mut buf).unwrap();
+            let body = r#"{"access_token": "t0k", "token_type": "Bearer", "expires_in": 18446744073709551615}"#;
+            let head = format!(
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                body.len()
+            );
+            s.write_all(head.as_bytes()).unwrap();
+            s.write_all(body.as_bytes()).unwrap();
+        });
+        let a = Authorizer::new(&DestinationAuth::OauthClientCredentials {
+            token_url: url,
+            client_id: "gw".into(),
+            client_secret: Some("s".into()),
+            client_secret_env: None,
+            scope: None,
+        });
+        let h = a.header(&reqwest::Client::new()).await.unwrap();
+        assert_eq!(h, ("authorization".to_string(), "Bearer t0k".to_string()));
+        server.join().unwrap();
+        // Cached: no second request (the server is gone).
+        assert_eq!(a.header(&reqwest::Client::new()).await.unwrap().1, "Bearer t0k");
     }
 
     #[test]
