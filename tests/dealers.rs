@@ -505,7 +505,37 @@ async fn deliveries_missed_by_a_stopped_process_are_applied_on_recovery(db: Db) 
     st.close().await;
 }
 
+/// Quantities too large for a purchase order are the caller's error, named by field (never a 500).
+async fn huge_quantities_are_refused_by_field(db: Db) {
+    let d = start(db).await;
+    let cases = [
+        (json!({"lines": [{"part": "FL-500S", "quantity": i64::MAX}]}), "lines[0].quantity"),
+        (
+            json!({"lines": [{"part": "FL-500S", "quantity": 600_000_000}, {"part": "FL-500S", "quantity": 600_000_000}]}),
+            "lines[1].quantity",
+        ),
+        (
+            json!({"positions": [{"part": "FL-500S", "on_hand": 0, "demand": i64::MAX}]}),
+            "positions[0].demand",
+        ),
+        // Each figure fits, but bringing the part back up to its max would not.
+        (
+            json!({"positions": [{"part": "FL-500S", "on_hand": 0, "demand": 999_999_999}]}),
+            "positions[0].part",
+        ),
+    ];
+    for (i, (body, field)) in cases.into_iter().enumerate() {
+        let r = replenish(&d.app, "lakeside-motors", &d.lakeside_key, &format!("h-{i}"), &body).await;
+        let p = problem(r, 422, "invalid-replenishment").await;
+        assert_eq!(p["field"], field, "{p:#}");
+    }
+    let listed = d.app.get_json("/v1/dealers/lakeside-motors/orders", &d.lakeside_key).await;
+    assert!(listed["orders"].as_array().unwrap().is_empty());
+    d.app.stop().await;
+}
+
 on_both_databases!(
+    huge_quantities_are_refused_by_field,
     deliveries_missed_by_a_stopped_process_are_applied_on_recovery,
     replenishment_sends_an_850_with_superseded_parts_resolved,
     supplier_855_and_856_reach_the_dealer_signed,

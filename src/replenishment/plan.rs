@@ -89,8 +89,14 @@ pub struct OrderLine {
     pub available: Option<i64>,
 }
 
+/// The most units of one part an order line, a stock figure or an explicit line may carry
+/// (nine digits: an X12 quantity and an OEM's integer both hold it).
+pub const MAX_QUANTITY: i64 = 999_999_999;
+
 #[derive(Default)]
 struct Tally {
+    /// The request field that first named the part.
+    field: String,
     requested: String,
     chain: Vec<String>,
     merged: Vec<String>,
@@ -130,7 +136,7 @@ pub fn plan(
         let r = supersessions
             .resolve(part, today)
             .map_err(|chain| ReplenishmentError::SupersessionLoop {
-                field,
+                field: field.clone(),
                 part: part.to_string(),
                 chain,
             })?;
@@ -139,6 +145,7 @@ pub fn plan(
         }
         let current = r.part.clone();
         let t = tallies.entry(r.part).or_insert_with(|| Tally {
+            field,
             requested: part.to_string(),
             chain: r.chain,
             ..Tally::default()
@@ -154,6 +161,9 @@ pub fn plan(
             if v < 0 {
                 return Err(invalid(format!("positions[{i}].{name}"), "must not be negative"));
             }
+            if v > MAX_QUANTITY {
+                return Err(invalid(format!("positions[{i}].{name}"), "must be at most 999999999"));
+            }
         }
         positions.push((tally(format!("positions[{i}].part"), &p.part)?, p));
     }
@@ -162,7 +172,10 @@ pub fn plan(
         if l.quantity < 1 {
             return Err(invalid(format!("lines[{i}].quantity"), "must be at least 1"));
         }
-        explicit.push((tally(format!("lines[{i}].part"), &l.part)?, l.quantity));
+        if l.quantity > MAX_QUANTITY {
+            return Err(invalid(format!("lines[{i}].quantity"), "must be at most 999999999"));
+        }
+        explicit.push((i, tally(format!("lines[{i}].part"), &l.part)?, l.quantity));
     }
     for (part, p) in positions {
         if let Some(t) = tallies.get_mut(&part) {
@@ -174,9 +187,15 @@ pub fn plan(
             ));
         }
     }
-    for (part, q) in explicit {
+    for (i, part, q) in explicit {
         if let Some(t) = tallies.get_mut(&part) {
             t.explicit = t.explicit.saturating_add(q);
+            if t.explicit > MAX_QUANTITY {
+                return Err(invalid(
+                    format!("lines[{i}].quantity"),
+                    "the lines for this part add up to more than 999999999",
+                ));
+            }
         }
     }
     let mut lines = Vec::new();
@@ -195,6 +214,12 @@ pub fn plan(
         let wanted = wanted.max(rule.min_order);
         let m = rule.order_multiple;
         let quantity = (wanted / m + i64::from(wanted % m != 0)).saturating_mul(m);
+        if quantity > MAX_QUANTITY {
+            return Err(invalid(
+                t.field.clone(),
+                &format!("the order quantity for part {part} would be more than 999999999"),
+            ));
+        }
         lines.push(OrderLine {
             line_number: lines.len() as u32 + 1,
             requested_part: t.requested.clone(),
