@@ -264,6 +264,7 @@ async fn provider_rejections_become_typed_problems() {
     o["provider"] = json!("avalara");
     let p = problem(app.post_json("/v1/customs/quotes", &app.client_key, "-", &o).await, 422).await;
     assert_eq!(p["type"], "https://tradelane.dev/problems/unknown-provider");
+    assert_eq!(p["field"], "provider", "{p}");
     assert_eq!(mock(&mocks, "dhl").state.requests().len(), 1);
     app.stop().await;
 }

@@ -129,6 +129,7 @@ impl ResponseError for ApiError {
         let extra = match self {
             ApiError::Flow(FlowError::Unreadable { submission, .. }) => Some(json!({ "submission_id": submission })),
             ApiError::Flow(FlowError::UnknownDealer(dealer)) => Some(json!({ "field": "dealer", "dealer": dealer })),
+            ApiError::Flow(FlowError::UnknownProvider(_)) => Some(json!({ "field": "provider" })),
             ApiError::Flow(FlowError::Replenishment(e)) => Some(match e {
                 crate::replenishment::ReplenishmentError::SupersessionLoop { field, part, chain } => {
                     json!({ "field": field, "part": part, "chain": chain })
