@@ -783,3 +783,17 @@ async fn mock_rejects_international_labels_without_customs() {
     );
     m.handle.stop(false).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn absurd_dimensions_do_not_overflow() {
+    let m = start();
+    let fx = adapter(&m, ACCOUNT);
+    let mut s = shipment();
+    if let Some(d) = s.packages[0].dimensions.as_mut() {
+        d.length = dec("99999999999999999");
+    }
+    // Built (FedEx itself refuses such a package), never a panic.
+    let built = fx.rate_request(&s).unwrap();
+    let length = &built["requestedShipment"]["requestedPackageLineItems"][0]["dimensions"]["length"];
+    assert!(length.as_i64().is_some_and(|l| l > 0), "{length}");
+}

@@ -612,7 +612,7 @@ fn customs_clearance(d: &Declaration, account: &str, full: bool) -> Result<Value
 /// FedEx dimensions are whole units: round up, never down.
 fn whole_up(d: Decimal) -> i64 {
     let cents = d.to_cents().max(0);
-    (cents + 99) / 100
+    cents.saturating_add(99) / 100
 }
 
 fn package(p: &Package, sequence: Option<usize>) -> Value {
