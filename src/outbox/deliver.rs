@@ -13,6 +13,11 @@ use crate::store::Claimed;
 /// Largest response body kept in the attempt log.
 const KEEP_RESPONSE: usize = 4096;
 
+/// Largest 2xx body kept: one per delivered message, and it is read (an OEM's
+/// order id from an answer that echoes the order's lines), so cutting it at
+/// [`KEEP_RESPONSE`] would break its JSON.
+const KEEP_DELIVERED: usize = 64 * 1024;
+
 /// What the destination answered.
 #[derive(Debug)]
 pub enum Response {
@@ -83,11 +88,16 @@ pub async fn post(client: &reqwest::Client, d: &DestinationConfig, m: &Claimed, 
             let status = resp.status().as_u16();
             let retry_after = resp.headers().get("retry-after").and_then(|v| v.to_str().ok()).map(str::to_string);
             // A 2xx whose body breaks off is not a delivery.
+            let keep = if (200..300).contains(&status) {
+                KEEP_DELIVERED
+            } else {
+                KEEP_RESPONSE
+            };
             match resp.bytes().await {
                 Ok(b) => Response::Http {
                     status,
                     retry_after,
-                    body: String::from_utf8_lossy(&b[..b.len().min(KEEP_RESPONSE)]).into_owned(),
+                    body: String::from_utf8_lossy(&b[..b.len().min(keep)]).into_owned(),
                 },
                 Err(e) => Response::Failed(format!("reading response: {e}")),
             }
@@ -119,6 +129,69 @@ fn classify(e: &reqwest::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Serves one HTTP response with `status` and `body` on a local port.
+    fn answer_once(status: &'static str, body: String) -> (String, std::thread::JoinHandle<()>) {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/orders", listener.local_addr().unwrap());
+        let server = std::thread::spawn(move || {
+            let (mut s, _) = listener.accept().unwrap();
+            let mut buf = vec![0u8; 65536];
+            let _ = s.read(&mut buf).unwrap();
+            let head = format!(
+                "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                body.len()
+            );
+            s.write_all(head.as_bytes()).unwrap();
+            s.write_all(body.as_bytes()).unwrap();
+        });
+        (url, server)
+    }
+
+    fn message() -> Claimed {
+        Claimed {
+            id: "msg_1".into(),
+            destination: "oem-northstar".into(),
+            kind: "oem_order".into(),
+            content_type: "application/json".into(),
+            body: b"{}".to_vec(),
+            attempts: 1,
+            created_at: 0,
+            lease_token: "l".into(),
+            url: None,
+            secret: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_delivered_answer_that_echoes_a_long_order_is_kept_whole() {
+        let lines: Vec<String> = (0..200)
+            .map(|i| format!(r#"{{"lineNumber": {i}, "partNumber": "FL-500S", "quantity": 12, "status": "ACCEPTED"}}"#))
+            .collect();
+        let answer = format!(
+            r#"{{"orderId": "NS-00000042", "status": "ACCEPTED", "orderLines": [{}]}}"#,
+            lines.join(",")
+        );
+        assert!(answer.len() > KEEP_RESPONSE);
+        let (url, server) = answer_once("201 Created", answer.clone());
+        let d: DestinationConfig = toml::from_str(&format!("url = \"{url}\"")).unwrap();
+        let r = post(&client().unwrap(), &d, &message(), None).await;
+        server.join().unwrap();
+        match r {
+            Response::Http { status: 201, body, .. } => assert_eq!(body, answer),
+            other => panic!("{other:?}"),
+        }
+        // Error pages are still cut for the attempt log.
+        let (url, server) = answer_once("500 Internal Server Error", "x".repeat(KEEP_RESPONSE * 2));
+        let d: DestinationConfig = toml::from_str(&format!("url = \"{url}\"")).unwrap();
+        let r = post(&client().unwrap(), &d, &message(), None).await;
+        server.join().unwrap();
+        match r {
+            Response::Http { status: 500, body, .. } => assert_eq!(body.len(), KEEP_RESPONSE),
+            other => panic!("{other:?}"),
+        }
+    }
 
     #[test]
     fn signature_golden_vector() {
