@@ -143,8 +143,8 @@ impl Default for OutboxConfig {
     }
 }
 
-/// One destination: an HTTP endpoint.
-#[derive(Debug, Clone, Deserialize)]
+/// One destination: an HTTP endpoint. `Debug` leaves the secret and header values out.
+#[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DestinationConfig {
     /// URL messages are POSTed to.
@@ -176,6 +176,23 @@ pub struct DestinationConfig {
     /// Credentials the destination wants on every request.
     #[serde(default)]
     pub auth: Option<DestinationAuth>,
+}
+
+impl std::fmt::Debug for DestinationConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DestinationConfig")
+            .field("url", &self.url)
+            .field("rate_per_second", &self.rate_per_second)
+            .field("burst", &self.burst)
+            .field("concurrency", &self.concurrency)
+            .field("ordered", &self.ordered)
+            .field("timeout_ms", &self.timeout_ms)
+            .field("secret", &self.secret.as_ref().map(|_| "<redacted>"))
+            .field("headers", &self.headers.keys().collect::<Vec<_>>())
+            .field("max_attempts", &self.max_attempts)
+            .field("auth", &self.auth)
+            .finish()
+    }
 }
 
 /// How a destination authenticates requests. Secrets come from the named
@@ -374,5 +391,37 @@ mod tests {
         c.routing.documents = Some("nowhere".into());
         assert!(c.check().is_err());
         assert!(Config::parse("bogus = 1").is_err());
+    }
+
+    #[test]
+    fn debug_output_leaves_secrets_out() {
+        let c = Config::parse(
+            r#"
+            [destinations.oem]
+            url = "http://127.0.0.1:9999/orders"
+            secret = "whsec-very-secret"
+            headers = { "x-api-key" = "header-secret" }
+            [carriers.ups]
+            base_url = "http://127.0.0.1:9101"
+            key = "client-id"
+            secret = "carrier-secret"
+            [landed_cost.zonos]
+            base_url = "http://127.0.0.1:9106"
+            key = "zonos-token"
+            secret = "zonos-secret"
+            "#,
+        )
+        .unwrap();
+        let text = format!("{c:?}");
+        for secret in [
+            "whsec-very-secret",
+            "header-secret",
+            "carrier-secret",
+            "zonos-token",
+            "zonos-secret",
+        ] {
+            assert!(!text.contains(secret), "{secret} in {text}");
+        }
+        assert!(text.contains("x-api-key") && text.contains("http://127.0.0.1:9106"));
     }
 }

@@ -112,8 +112,8 @@ pub fn wrap(text: &str, width: usize, lines: usize) -> Option<Vec<String>> {
     (out.len() <= lines && !out.is_empty()).then_some(out)
 }
 
-/// Credentials and settings of one carrier account.
-#[derive(Debug, Clone, Default, Deserialize)]
+/// Credentials and settings of one carrier account. `Debug` leaves the credentials out.
+#[derive(Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CarrierAccount {
     /// API base URL (sandbox, production or a mock), without trailing slash.
@@ -131,6 +131,19 @@ pub struct CarrierAccount {
     /// Carrier-specific values (USPS CRID/MID/EPS account, Canada Post contract id …).
     #[serde(default)]
     pub extra: BTreeMap<String, String>,
+}
+
+impl std::fmt::Debug for CarrierAccount {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CarrierAccount")
+            .field("base_url", &self.base_url)
+            // Some services take their token as the key (Zonos): both stay out.
+            .field("key", &self.key.as_ref().map(|_| "<redacted>"))
+            .field("secret", &self.secret.as_ref().map(|_| "<redacted>"))
+            .field("account_number", &self.account_number)
+            .field("extra", &self.extra)
+            .finish()
+    }
 }
 
 impl CarrierAccount {
