@@ -57,6 +57,20 @@ pub fn sign(secret: &[u8], id: &str, timestamp: i64, body: &[u8]) -> String {
     )
 }
 
+/// The first `limit` bytes of a response body: a destination that answers with
+/// an endless body costs no more memory than what is kept.
+async fn read_at_most(mut resp: reqwest::Response, limit: usize) -> Result<Vec<u8>, reqwest::Error> {
+    let mut kept = Vec::new();
+    while let Some(chunk) = resp.chunk().await? {
+        let room = limit - kept.len();
+        kept.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        if kept.len() == limit {
+            break;
+        }
+    }
+    Ok(kept)
+}
+
 /// POSTs the message, with `auth` (a header name and value) when given.
 pub async fn post(client: &reqwest::Client, d: &DestinationConfig, m: &Claimed, auth: Option<&(String, String)>) -> Response {
     let mut req = client
@@ -93,11 +107,11 @@ pub async fn post(client: &reqwest::Client, d: &DestinationConfig, m: &Claimed, 
             } else {
                 KEEP_RESPONSE
             };
-            match resp.bytes().await {
+            match read_at_most(resp, keep).await {
                 Ok(b) => Response::Http {
                     status,
                     retry_after,
-                    body: String::from_utf8_lossy(&b[..b.len().min(keep)]).into_owned(),
+                    body: String::from_utf8_lossy(&b).into_owned(),
                 },
                 Err(e) => Response::Failed(format!("reading response: {e}")),
             }
