@@ -1,4 +1,7 @@
 //! Helpers shared by the set mappings: typed element access and N1 loops.
+//!
+//! Typed values (dates, decimals, amounts) are parsed straight from the
+//! segment's text; a `String` is made only for what the document keeps.
 
 use crate::model::{Amount, Date, Decimal, Party};
 use crate::x12::Fields;
@@ -7,42 +10,54 @@ use super::MappingError;
 
 /// Element `n` as an owned string, `None` when empty.
 pub fn opt(seg: &Fields<'_>, n: usize) -> Option<String> {
-    let t = seg.text(n);
-    (!t.is_empty()).then(|| t.to_string())
+    present(seg, n).map(str::to_owned)
 }
 
-/// Element `n`, required.
-pub fn req(seg: &Fields<'_>, id: &'static str, n: usize) -> Result<String, MappingError> {
-    opt(seg, n).ok_or(MappingError::Invalid {
+/// Element `n` as borrowed text, `None` when empty.
+fn present<'a>(seg: &Fields<'a>, n: usize) -> Option<&'a str> {
+    let t = seg.text(n);
+    (!t.is_empty()).then_some(t)
+}
+
+/// Element `n` as borrowed text, required.
+fn required<'a>(seg: &Fields<'a>, id: &'static str, n: usize) -> Result<&'a str, MappingError> {
+    present(seg, n).ok_or(MappingError::Invalid {
         segment: id,
         element: n,
         reason: "value is missing".into(),
     })
 }
 
+/// Element `n`, required.
+pub fn req(seg: &Fields<'_>, id: &'static str, n: usize) -> Result<String, MappingError> {
+    required(seg, id, n).map(str::to_owned)
+}
+
 /// Element `n` as a CCYYMMDD date, required.
 pub fn date(seg: &Fields<'_>, id: &'static str, n: usize) -> Result<Date, MappingError> {
-    Date::from_x12(&req(seg, id, n)?).map_err(|e| invalid(id, n, e))
+    Date::from_x12(required(seg, id, n)?).map_err(|e| invalid(id, n, e))
 }
 
 /// Element `n` as a date when present.
 pub fn opt_date(seg: &Fields<'_>, id: &'static str, n: usize) -> Result<Option<Date>, MappingError> {
-    opt(seg, n).map(|v| Date::from_x12(&v).map_err(|e| invalid(id, n, e))).transpose()
+    present(seg, n)
+        .map(|v| Date::from_x12(v).map_err(|e| invalid(id, n, e)))
+        .transpose()
 }
 
 /// Element `n` as a decimal, required.
 pub fn decimal(seg: &Fields<'_>, id: &'static str, n: usize) -> Result<Decimal, MappingError> {
-    req(seg, id, n)?.parse().map_err(|e| invalid(id, n, e))
+    required(seg, id, n)?.parse().map_err(|e| invalid(id, n, e))
 }
 
 /// Element `n` as a price when present.
 pub fn amount(seg: &Fields<'_>, id: &'static str, n: usize) -> Result<Option<Amount>, MappingError> {
-    opt(seg, n).map(|v| v.parse().map_err(|e| invalid(id, n, e))).transpose()
+    present(seg, n).map(|v| v.parse().map_err(|e| invalid(id, n, e))).transpose()
 }
 
 /// An N0/N2 integer (implied decimals), required.
 pub fn integer(seg: &Fields<'_>, id: &'static str, n: usize) -> Result<i64, MappingError> {
-    req(seg, id, n)?.parse().map_err(|e| invalid(id, n, e))
+    required(seg, id, n)?.parse().map_err(|e| invalid(id, n, e))
 }
 
 fn invalid(segment: &'static str, element: usize, e: impl std::fmt::Display) -> MappingError {

@@ -26,6 +26,13 @@ pub fn read(set: &TransactionSet, partner: Option<&PartnerProfile>) -> Result<Pu
     let mut slot = Slot::Other;
     let mut lines: Vec<PoLine> = Vec::new();
     for seg in set.segments() {
+        // Split only the segments read below (ST, REF, CTT and SE are not).
+        if !matches!(
+            seg.id(),
+            b"BEG" | b"CUR" | b"TD5" | b"DTM" | b"N1" | b"N2" | b"N3" | b"N4" | b"PO1" | b"PID"
+        ) {
+            continue;
+        }
         let seg = seg.fields();
         let in_lines = !lines.is_empty();
         match seg.id() {
@@ -69,12 +76,14 @@ pub fn read(set: &TransactionSet, partner: Option<&PartnerProfile>) -> Result<Pu
                     unit_price: amount(&seg, "PO1", 4)?,
                 };
                 for (q, v) in product_ids(&seg, 6) {
-                    let v = Some(v.to_string());
-                    match q {
-                        "VP" | "VN" if line.vendor_part_number.is_none() => line.vendor_part_number = v,
-                        "BP" | "IN" if line.buyer_part_number.is_none() => line.buyer_part_number = v,
-                        "UP" | "EN" if line.upc.is_none() => line.upc = v,
-                        _ => {}
+                    let slot = match q {
+                        "VP" | "VN" => &mut line.vendor_part_number,
+                        "BP" | "IN" => &mut line.buyer_part_number,
+                        "UP" | "EN" => &mut line.upc,
+                        _ => continue,
+                    };
+                    if slot.is_none() {
+                        *slot = Some(v.to_owned());
                     }
                 }
                 if let Some(p) = partner {

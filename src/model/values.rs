@@ -66,7 +66,8 @@ impl Date {
         if !b.iter().all(u8::is_ascii_digit) {
             return Err(invalid("date", s));
         }
-        let num = |r: std::ops::Range<usize>| s[r].parse::<u16>().unwrap_or(0);
+        // At most four ASCII digits: no overflow, no parse error.
+        let num = |r: std::ops::Range<usize>| b[r].iter().fold(0u16, |n, &d| n * 10 + u16::from(d - b'0'));
         let d = match b.len() {
             8 => Self::new(num(0..4), num(4..6) as u8, num(6..8) as u8),
             6 => Self::new(2000 + num(0..2), num(2..4) as u8, num(4..6) as u8),
@@ -81,9 +82,36 @@ impl Date {
     }
 }
 
+impl Date {
+    /// `YYYY-MM-DD` without going through `fmt` (years up to 9999; `None` beyond).
+    fn iso_bytes(&self) -> Option<[u8; 10]> {
+        if self.year > 9999 {
+            return None;
+        }
+        let digit = |n: u16| b'0' + (n % 10) as u8;
+        let (y, m, d) = (self.year, u16::from(self.month), u16::from(self.day));
+        Some([
+            digit(y / 1000),
+            digit(y / 100),
+            digit(y / 10),
+            digit(y),
+            b'-',
+            digit(m / 10),
+            digit(m),
+            b'-',
+            digit(d / 10),
+            digit(d),
+        ])
+    }
+}
+
 impl fmt::Display for Date {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:04}-{:02}-{:02}", self.year, self.month, self.day)
+        match self.iso_bytes() {
+            // Digits and dashes only: always UTF-8.
+            Some(b) => f.write_str(std::str::from_utf8(&b).map_err(|_| fmt::Error)?),
+            None => write!(f, "{:04}-{:02}-{:02}", self.year, self.month, self.day),
+        }
     }
 }
 
@@ -107,7 +135,10 @@ impl FromStr for Date {
 
 impl Serialize for Date {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
+        match self.iso_bytes() {
+            Some(b) => s.serialize_str(std::str::from_utf8(&b).map_err(serde::ser::Error::custom)?),
+            None => s.collect_str(self),
+        }
     }
 }
 
@@ -198,6 +229,18 @@ impl Decimal {
     }
 
     fn normalized(mut self) -> Self {
+        if self.scale == 0 {
+            return self;
+        }
+        // 64-bit division is far cheaper than 128-bit, and parsed values always fit.
+        if let Ok(mut m) = i64::try_from(self.mantissa) {
+            while self.scale > 0 && m % 10 == 0 {
+                m /= 10;
+                self.scale -= 1;
+            }
+            self.mantissa = i128::from(m);
+            return self;
+        }
         while self.scale > 0 && self.mantissa % 10 == 0 {
             self.mantissa /= 10;
             self.scale -= 1;
@@ -227,6 +270,13 @@ impl PartialOrd for Decimal {
 impl std::ops::Add for Decimal {
     type Output = Decimal;
     fn add(self, other: Self) -> Self {
+        if self.scale == other.scale {
+            return Self {
+                mantissa: self.mantissa.saturating_add(other.mantissa),
+                scale: self.scale,
+            }
+            .normalized();
+        }
         let scale = self.scale.max(other.scale);
         Self {
             mantissa: self.rescale(scale).saturating_add(other.rescale(scale)),
@@ -253,22 +303,33 @@ impl std::ops::Mul for Decimal {
 impl FromStr for Decimal {
     type Err = ValueError;
     fn from_str(s: &str) -> Result<Self, ValueError> {
-        let (neg, body) = match s.strip_prefix('-') {
-            Some(b) => (true, b),
-            None => (false, s.strip_prefix('+').unwrap_or(s)),
+        let bytes = s.as_bytes();
+        let (neg, body) = match bytes.first() {
+            Some(b'-') => (true, &bytes[1..]),
+            Some(b'+') => (false, &bytes[1..]),
+            _ => (false, bytes),
         };
-        let (int, frac) = body.split_once('.').unwrap_or((body, ""));
-        let digits = int.len() + frac.len();
-        if digits == 0 || digits > 18 || !int.bytes().chain(frac.bytes()).all(|b| b.is_ascii_digit()) {
+        // One pass: digits, and at most one point. 18 digits fit an i64.
+        let mut m: i64 = 0;
+        let mut digits = 0usize;
+        let mut point = None;
+        for (i, &b) in body.iter().enumerate() {
+            match b {
+                b'0'..=b'9' if digits < 18 => {
+                    m = m * 10 + i64::from(b - b'0');
+                    digits += 1;
+                }
+                b'.' if point.is_none() => point = Some(i),
+                _ => return Err(invalid("decimal", s)),
+            }
+        }
+        if digits == 0 {
             return Err(invalid("decimal", s));
         }
-        let mut m: i128 = 0;
-        for b in int.bytes().chain(frac.bytes()) {
-            m = m * 10 + (b - b'0') as i128;
-        }
+        let scale = point.map_or(0, |p| body.len() - p - 1) as u32;
         Ok(Self {
-            mantissa: if neg { -m } else { m },
-            scale: frac.len() as u32,
+            mantissa: i128::from(if neg { -m } else { m }),
+            scale,
         }
         .normalized())
     }
@@ -460,6 +521,22 @@ mod tests {
         assert_eq!(Decimal::from_cents(5).to_string(), "0.05");
         assert!("1.2.3".parse::<Decimal>().is_err());
         assert!("".parse::<Decimal>().is_err());
+        for bad in ["-", "+", ".", "+-1", "-+1", "1e5", " 1", "12a", "1..", "0.0000000000000000001"] {
+            assert!(bad.parse::<Decimal>().is_err(), "{bad}");
+        }
+        for (text, shown) in [
+            ("+1.10", "1.1"),
+            ("-.5", "-0.5"),
+            ("7.", "7"),
+            ("-0", "0"),
+            ("000.000", "0"),
+            ("999999999999999999", "999999999999999999"),
+            ("-9.99999999999999999", "-9.99999999999999999"),
+        ] {
+            assert_eq!(text.parse::<Decimal>().unwrap().to_string(), shown, "{text}");
+        }
+        let sum = "1.25".parse::<Decimal>().unwrap() + "0.75".parse::<Decimal>().unwrap();
+        assert_eq!((sum, sum.to_string()), (Decimal::from_int(2), "2".to_string()));
     }
 
     #[test]
@@ -468,5 +545,15 @@ mod tests {
         assert!(Date::from_x12("20230229").is_err());
         assert_eq!("2024-03-15".parse::<Date>().unwrap().to_x12(), "20240315");
         assert!("2024-3-15".parse::<Date>().is_err());
+        let early = Date::new(7, 1, 9).unwrap();
+        assert_eq!(
+            (early.to_string(), serde_json::to_string(&early).unwrap()),
+            ("0007-01-09".into(), "\"0007-01-09\"".into())
+        );
+        let late = Date::new(12024, 12, 31).unwrap();
+        assert_eq!(
+            (late.to_string(), serde_json::to_string(&late).unwrap()),
+            ("12024-12-31".into(), "\"12024-12-31\"".into())
+        );
     }
 }

@@ -91,25 +91,19 @@ impl<'a> Segment<'a> {
     }
 
     /// The segment with its element boundaries found once, for random access.
+    ///
+    /// The same pass checks that the segment is ASCII (nearly always), so its
+    /// text needs no separate UTF-8 validation; other segments are validated once.
     pub fn fields(&self) -> Fields<'a> {
-        let mut f = self.split();
-        // Slicing valid UTF-8 at an ASCII separator always lands on a char boundary.
-        if self.delimiters.element.is_ascii() {
-            f.utf8 = std::str::from_utf8(self.raw).ok();
-        }
-        f
-    }
-
-    /// Separator positions only; text is checked per element.
-    fn split(&self) -> Fields<'a> {
         let sep = self.delimiters.element;
         let mut seps = [0u32; INDEXED];
         let mut count = 0;
         let mut more = false;
         // Eight bytes at a time (SWAR): mark the bytes equal to the separator, then
-        // one step per separator found.
+        // one step per separator found. High bits of all bytes seen collect in `high`.
         const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
         let pattern = u64::from_ne_bytes([sep; 8]);
+        let mut high = 0u64;
         let mut push = |at: usize, count: &mut usize, more: &mut bool| {
             if *count == INDEXED {
                 *more = true;
@@ -121,7 +115,9 @@ impl<'a> Segment<'a> {
         let mut chunks = self.raw.chunks_exact(8);
         let mut base = 0;
         for chunk in chunks.by_ref() {
-            let x = u64::from_le_bytes(chunk.try_into().expect("eight bytes")) ^ pattern;
+            let word = u64::from_le_bytes(chunk.try_into().expect("eight bytes"));
+            high |= word;
+            let x = word ^ pattern;
             // High bit set exactly in the bytes of x that are zero.
             let mut zero = !(((x & LOW7) + LOW7) | x | LOW7);
             while zero != 0 {
@@ -135,14 +131,26 @@ impl<'a> Segment<'a> {
         }
         if !more {
             for (i, &b) in chunks.remainder().iter().enumerate() {
+                high |= u64::from(b);
                 if b == sep {
                     push(base + i, &mut count, &mut more);
                 }
             }
         }
+        // Slicing valid UTF-8 at an ASCII separator always lands on a char boundary.
+        let utf8 = if !sep.is_ascii() {
+            None
+        } else if !more && high & !LOW7 == 0 {
+            // SAFETY: the loops above saw every byte of `raw` (`more` is false, so
+            // neither stopped early) and none has its high bit set: `raw` is
+            // ASCII, which is valid UTF-8.
+            Some(unsafe { std::str::from_utf8_unchecked(self.raw) })
+        } else {
+            std::str::from_utf8(self.raw).ok()
+        };
         Fields {
             seg: *self,
-            utf8: None,
+            utf8,
             seps,
             count,
             more,
@@ -371,6 +379,22 @@ mod tests {
         assert_eq!((f.text(1), f.text(3), f.text(4), f.len()), ("Dayton", "45402", "", 3));
         let bare = seg(b"LS");
         assert_eq!((bare.fields().id(), bare.fields().len()), (&b"LS"[..], 0));
+    }
+
+    #[test]
+    fn fields_text_of_non_ascii_segments() {
+        // Multi-byte characters before, inside and after the first eight bytes.
+        let s = seg("N1*ÉCOLE*Zürich Straße 12*92*Ω".as_bytes());
+        let f = s.fields();
+        assert_eq!((f.text(1), f.text(2), f.text(4)), ("ÉCOLE", "Zürich Straße 12", "Ω"));
+        // Not UTF-8: the element holding the bad byte reads as empty, as `Segment::text` does.
+        let bad = seg(b"N1*ST*AB\xffCD*92*0012");
+        let f = bad.fields();
+        for n in 0..=5 {
+            assert_eq!(f.text(n), bad.text(n), "element {n}");
+        }
+        let tail = seg(b"N3*AB\xc3");
+        assert_eq!(tail.fields().text(1), tail.text(1));
     }
 
     #[test]
