@@ -196,24 +196,8 @@ impl<'s> Frame<'s> {
     fn find(&self, key: u32) -> Option<usize> {
         // Inside a loop, its trigger again means a new iteration, found by the parent frame.
         let from = if self.is_loop { self.cur.max(1) } else { self.cur };
-        find_key(self.keys.get(from..)?, key).map(|j| from + j)
+        self.keys.get(from..)?.iter().position(|&k| k == key).map(|j| from + j)
     }
-}
-
-/// The first index of `key` in `keys`, comparing eight keys per step (the compiler
-/// turns the fixed-width fold into one vector compare).
-#[inline]
-fn find_key(keys: &[u32], key: u32) -> Option<usize> {
-    let mut chunks = keys.chunks_exact(8);
-    let mut base = 0;
-    for chunk in chunks.by_ref() {
-        let hits = chunk.iter().enumerate().fold(0u32, |m, (i, &k)| m | (u32::from(k == key) << i));
-        if hits != 0 {
-            return Some(base + hits.trailing_zeros() as usize);
-        }
-        base += 8;
-    }
-    chunks.remainder().iter().position(|&k| k == key).map(|j| base + j)
 }
 
 /// Validates one set. `version` is GS08; `registry` supplies the schema.
