@@ -5,6 +5,12 @@
 //! one `<set>.toml` per transaction set (its structure: positions, usage,
 //! max use and nested loops, written as an indented table). See
 //! `mappings/x12/README.md` for the format.
+//!
+//! Each segment definition is also compiled, at load, into a [`SegmentPlan`]:
+//! a flat list of per-element checks (type tag, length bounds, code list packed
+//! into sorted `u64`s) plus bit masks for mandatory elements and syntax notes.
+//! The validator runs the plan first; only a segment the plan cannot pass is
+//! checked again element by element to report its errors.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
@@ -182,6 +188,172 @@ pub struct SegmentDef {
     pub elements: Vec<ElementDef>,
     /// Syntax notes.
     pub rules: Vec<SyntaxRule>,
+    /// The same definition compiled for the validator's fast path.
+    pub plan: SegmentPlan,
+}
+
+/// What the fast path checks for one element value (empty values only need `mandatory`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ValueCheck {
+    /// AN: printable, length only.
+    Text,
+    /// ID without a code list: printable, length, no lower case.
+    Code,
+    /// ID with a closed list: printable, length, one of the codes packed by [`pack_code`], sorted.
+    Listed(Box<[u64]>),
+    /// Nn: optional minus sign, digits.
+    Numeric,
+    /// R: optional minus sign, digits and at most one point.
+    Decimal,
+    /// DT.
+    Date,
+    /// TM.
+    Time,
+    /// B: anything.
+    Binary,
+    /// Composites (and anything else the plan does not cover): a present value
+    /// sends the segment to the exact check.
+    Exact,
+}
+
+/// One element of a [`SegmentPlan`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ElementPlan {
+    /// Value check.
+    pub check: ValueCheck,
+    /// Minimum length (digits for numeric and decimal types).
+    pub min: u32,
+    /// Maximum length, `u32::MAX` when unbounded.
+    pub max: u32,
+}
+
+/// A syntax note as bit masks over the present elements (bit `p - 1` for position `p`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RuleMask {
+    /// P: none or all of the mask.
+    Paired(u64),
+    /// R: at least one of the mask.
+    Required(u64),
+    /// E: at most one of the mask.
+    Exclusion(u64),
+    /// C: if the first is present, all of the rest.
+    Conditional(u64, u64),
+    /// L: if the first is present, at least one of the rest.
+    ListConditional(u64, u64),
+}
+
+impl RuleMask {
+    /// True when the note holds for the `present` elements.
+    #[inline]
+    pub fn holds(self, present: u64) -> bool {
+        match self {
+            Self::Paired(m) => present & m == 0 || present & m == m,
+            Self::Required(m) => present & m != 0,
+            Self::Exclusion(m) => (present & m).count_ones() <= 1,
+            Self::Conditional(first, rest) => present & first == 0 || present & rest == rest,
+            Self::ListConditional(first, rest) => present & first == 0 || present & rest != 0,
+        }
+    }
+}
+
+/// A segment definition compiled for the validator's fast path.
+///
+/// The plan answers one question, "does this segment have no element error at
+/// all?", and answers "no" whenever it is unsure (non-ASCII text, composites,
+/// component or repetition separators, more than 64 elements): the exact check
+/// then runs and reports. So it never changes a result, it only skips work.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SegmentPlan {
+    /// Whether the plan may be used at all (false: always the exact check).
+    pub usable: bool,
+    /// Per element, in order.
+    pub elements: Vec<ElementPlan>,
+    /// Bits of the mandatory elements.
+    pub mandatory: u64,
+    /// Syntax notes.
+    pub rules: Vec<RuleMask>,
+}
+
+/// A code of one to eight bytes, none zero, packed into a `u64` (distinct codes, distinct keys).
+pub fn pack_code(code: &[u8]) -> Option<u64> {
+    if code.is_empty() || code.len() > 8 || code.contains(&0) {
+        return None;
+    }
+    Some(code.iter().fold(0u64, |k, &b| (k << 8) | u64::from(b)))
+}
+
+impl SegmentPlan {
+    /// Compiles element definitions and syntax notes.
+    pub fn compile(elements: &[ElementDef], rules: &[SyntaxRule]) -> Self {
+        const BITS: usize = 64;
+        let bit = |p: usize| if (1..=BITS).contains(&p) { 1u64 << (p - 1) } else { 0 };
+        let mask = |ps: &[usize]| ps.iter().fold(0u64, |m, &p| m | bit(p));
+        // Positions beyond the masks would need the exact check's bookkeeping.
+        // (and an exclusion naming a position twice counts it twice there, not in a mask).
+        let in_range = rules.iter().all(|r| match r {
+            SyntaxRule::Exclusion(ps) => ps.iter().all(|&p| bit(p) != 0) && mask(ps).count_ones() as usize == ps.len(),
+            SyntaxRule::Paired(ps) | SyntaxRule::Required(ps) => ps.iter().all(|&p| bit(p) != 0),
+            SyntaxRule::Conditional(f, ps) | SyntaxRule::ListConditional(f, ps) => bit(*f) != 0 && ps.iter().all(|&p| bit(p) != 0),
+        });
+        if elements.len() > BITS || !in_range {
+            return Self::default();
+        }
+        let plans = elements
+            .iter()
+            .map(|el| {
+                let check = match el.data_type {
+                    DataType::An => ValueCheck::Text,
+                    DataType::Id => match &el.codes {
+                        None => ValueCheck::Code,
+                        Some(codes) => {
+                            let packed: Option<Vec<u64>> = codes.iter().map(|c| pack_code(c.as_bytes())).collect();
+                            match packed {
+                                Some(mut p) => {
+                                    p.sort_unstable();
+                                    ValueCheck::Listed(p.into_boxed_slice())
+                                }
+                                None => ValueCheck::Exact,
+                            }
+                        }
+                    },
+                    DataType::N(_) => ValueCheck::Numeric,
+                    DataType::R => ValueCheck::Decimal,
+                    DataType::Dt => ValueCheck::Date,
+                    DataType::Tm => ValueCheck::Time,
+                    DataType::B => ValueCheck::Binary,
+                    DataType::Composite => ValueCheck::Exact,
+                };
+                ElementPlan {
+                    check,
+                    min: u32::try_from(el.min).unwrap_or(u32::MAX),
+                    max: match el.max {
+                        0 => u32::MAX,
+                        m => u32::try_from(m).unwrap_or(u32::MAX),
+                    },
+                }
+            })
+            .collect();
+        let rules = rules
+            .iter()
+            .map(|r| match r {
+                SyntaxRule::Paired(ps) => RuleMask::Paired(mask(ps)),
+                SyntaxRule::Required(ps) => RuleMask::Required(mask(ps)),
+                SyntaxRule::Exclusion(ps) => RuleMask::Exclusion(mask(ps)),
+                SyntaxRule::Conditional(f, ps) => RuleMask::Conditional(bit(*f), mask(ps)),
+                SyntaxRule::ListConditional(f, ps) => RuleMask::ListConditional(bit(*f), mask(ps)),
+            })
+            .collect();
+        Self {
+            usable: true,
+            mandatory: elements
+                .iter()
+                .enumerate()
+                .filter(|(_, el)| el.req == Req::M)
+                .fold(0, |m, (i, _)| m | (1 << i)),
+            elements: plans,
+            rules,
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -317,6 +489,8 @@ pub struct SetSchema {
     pub structure_required: Vec<u32>,
     /// Ids used anywhere in the structure.
     pub segment_ids: HashSet<String>,
+    /// True when HL is one of them (the validator then checks HL numbering).
+    pub has_hierarchy: bool,
     dictionary: Arc<HashMap<String, Arc<SegmentDef>>>,
 }
 
@@ -331,6 +505,9 @@ impl SetSchema {
 #[derive(Debug, Default, Clone)]
 pub struct Registry {
     sets: HashMap<String, HashMap<String, Arc<SetSchema>>>,
+    /// The same schemas keyed by packed version and set id ([`pack_code`]): a short
+    /// linear search beats hashing two strings once per set.
+    packed: Vec<(u64, u64, Arc<SetSchema>)>,
     known_segments: HashSet<String>,
 }
 
@@ -352,6 +529,7 @@ impl Registry {
                 reg.known_segments.insert(id.clone());
                 let mut elements = raw.elements;
                 elements.iter_mut().for_each(ElementDef::sort_codes);
+                let plan = SegmentPlan::compile(&elements, &rules);
                 dictionary.insert(
                     id.clone(),
                     Arc::new(SegmentDef {
@@ -359,6 +537,7 @@ impl Registry {
                         name: raw.name,
                         elements,
                         rules,
+                        plan,
                     }),
                 );
             }
@@ -388,10 +567,16 @@ impl Registry {
                     structure_keys: structure.iter().map(Node::key).collect(),
                     structure_required: required_positions(&structure),
                     structure,
+                    has_hierarchy: segment_ids.contains("HL"),
                     segment_ids,
                     dictionary: dictionary.clone(),
                 };
-                reg.sets.entry(raw.version).or_default().insert(raw.id, Arc::new(schema));
+                let schema = Arc::new(schema);
+                if let (Some(v), Some(id)) = (pack_code(raw.version.as_bytes()), pack_code(raw.id.as_bytes())) {
+                    reg.packed.retain(|(pv, pid, _)| (*pv, *pid) != (v, id));
+                    reg.packed.push((v, id, schema.clone()));
+                }
+                reg.sets.entry(raw.version).or_default().insert(raw.id, schema);
             }
         }
         Ok(reg)
@@ -400,6 +585,11 @@ impl Registry {
     /// The schema for a set id in a version (GS08; only its first six characters count).
     pub fn get(&self, version: &str, set: &str) -> Option<Arc<SetSchema>> {
         let base = version.get(..6).unwrap_or(version);
+        if let (Some(v), Some(id)) = (pack_code(base.as_bytes()), pack_code(set.as_bytes())) {
+            if let Some((_, _, schema)) = self.packed.iter().find(|(pv, pid, _)| *pv == v && *pid == id) {
+                return Some(schema.clone());
+            }
+        }
         self.sets.get(base)?.get(set).cloned()
     }
 

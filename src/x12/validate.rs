@@ -6,11 +6,21 @@
 //! a loop opens a new iteration. Positions passed over are checked for missing
 //! mandatory segments. A segment that fits nowhere ahead is reported (out of
 //! sequence, unexpected, or unrecognized) and leaves the state unchanged.
+//!
+//! Elements are checked in two tiers. A segment first runs its compiled
+//! [`SegmentPlan`]: one pass for odd bytes, one split on the element separator,
+//! a flat per-element check and bit-mask syntax notes, no allocation. Only a
+//! segment the plan does not pass (an error, or something the plan leaves to
+//! the exact check: composites, repetitions, non-ASCII text) is checked again
+//! element by element, and that exact check alone decides what is reported.
 
 use std::collections::HashMap;
 
 use super::envelope::{SetIssue, TransactionSet};
-use super::schema::{segment_key, DataType, ElementDef, Node, Registry, Req, SegmentDef, SetSchema, SyntaxRule};
+use super::schema::{
+    pack_code, segment_key, DataType, ElementDef, ElementPlan, Node, Registry, Req, SegmentDef, SegmentPlan, SetSchema, SyntaxRule,
+    ValueCheck,
+};
 use super::segment::Segment;
 
 /// Segment-level error code (element 720 in a 997, 620 in a 999).
@@ -208,7 +218,7 @@ pub fn validate_set(registry: &Registry, version: &str, set: &TransactionSet) ->
         Some(schema) => {
             let v5 = version.get(..6).is_some_and(|v| v >= "005010");
             report.errors = check_structure(registry, &schema, set, v5);
-            if schema.segment_ids.contains("HL") {
+            if schema.has_hierarchy {
                 check_hierarchy(set, &mut report.errors);
             }
             report.errors.sort_by_key(|e| e.position);
@@ -331,8 +341,18 @@ fn check_structure(registry: &Registry, schema: &SetSchema, set: &TransactionSet
 }
 
 /// Reports mandatory positions in `from..to` of a frame that were never used.
+#[inline]
 fn missing(frame: &Frame<'_>, from: usize, to: usize, position: usize, errors: &mut Vec<SegmentError>) {
+    // Most calls pass over no mandatory position at all.
     let start = frame.required.partition_point(|&k| (k as usize) < from);
+    if frame.required.get(start).is_some_and(|&k| (k as usize) < to) {
+        report_missing(frame, start, to, position, errors);
+    }
+}
+
+/// [`missing`]'s report, from the `start`th mandatory position of the frame.
+#[cold]
+fn report_missing(frame: &Frame<'_>, start: usize, to: usize, position: usize, errors: &mut Vec<SegmentError>) {
     for &k in &frame.required[start..] {
         let k = k as usize;
         if k >= to {
@@ -357,6 +377,159 @@ fn missing(frame: &Frame<'_>, from: usize, to: usize, position: usize, errors: &
 
 /// Checks every element of a segment against its definition.
 pub fn check_elements(seg: &Segment<'_>, def: &SegmentDef, v5: bool) -> Vec<ElementError> {
+    if def.plan.usable && plan_passes(seg, &def.plan) {
+        return Vec::new();
+    }
+    exact_check_elements(seg, def, v5)
+}
+
+/// The fast path: true only when the segment certainly has no element error.
+///
+/// Anything the plan does not cover answers false, so the exact check runs:
+/// bytes outside printable ASCII, component or repetition separators anywhere,
+/// present composites, elements past the definition.
+fn plan_passes(seg: &Segment<'_>, plan: &SegmentPlan) -> bool {
+    let raw = seg.raw();
+    let d = seg.delimiters();
+    let mut scan = Scan {
+        plan,
+        raw,
+        sep: splat(d.element),
+        component: splat(d.component),
+        repetition: splat(d.repetition.unwrap_or(d.component)),
+        odd: 0,
+        present: 0,
+        separators: 0,
+        start: 0,
+    };
+    let mut chunks = raw.chunks_exact(8);
+    let mut base = 0;
+    for chunk in chunks.by_ref() {
+        if !scan.step(u64::from_le_bytes(chunk.try_into().expect("eight bytes")), HIGH, base) {
+            return false;
+        }
+        base += 8;
+    }
+    let tail = chunks.remainder();
+    if !tail.is_empty() {
+        // Little-endian like the full steps; only the first lanes hold segment bytes.
+        let x = tail.iter().rev().fold(0u64, |x, &b| (x << 8) | u64::from(b));
+        if !scan.step(x, HIGH & ((1u64 << (8 * tail.len())) - 1), base) {
+            return false;
+        }
+    }
+    // The last element runs to the end of the segment (none when there is no separator).
+    if scan.separators > 0 && !scan.value(raw.len()) {
+        return false;
+    }
+    scan.odd == 0 && plan.mandatory & !scan.present == 0 && plan.rules.iter().all(|r| r.holds(scan.present))
+}
+
+const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+const HIGH: u64 = 0x8080_8080_8080_8080;
+
+/// Spreads a byte over the eight lanes of a `u64`.
+#[inline]
+fn splat(b: u8) -> u64 {
+    u64::from_ne_bytes([b; 8])
+}
+
+/// High bit set in exactly the lanes of `x` equal to `pattern`'s (a [`splat`]).
+#[inline]
+fn lanes_equal(x: u64, pattern: u64) -> u64 {
+    let y = x ^ pattern;
+    !(((y & LOW7) + LOW7) | y | LOW7)
+}
+
+/// The fast path's walk over a segment, eight bytes per step (SWAR): element
+/// separators are found by bit tricks and each element is checked as soon as
+/// its end is known.
+struct Scan<'a> {
+    plan: &'a SegmentPlan,
+    raw: &'a [u8],
+    sep: u64,
+    component: u64,
+    repetition: u64,
+    /// Lanes seen outside printable ASCII, or holding a component or repetition separator.
+    odd: u64,
+    /// Bit `i` set when element `i + 1` is present.
+    present: u64,
+    /// Separators seen; the first one ends the segment id.
+    separators: usize,
+    /// Where the current element starts.
+    start: usize,
+}
+
+impl Scan<'_> {
+    /// One eight-byte step at `base`; `valid` has the high bit of the lanes holding segment
+    /// bytes. False when an element ending here fails.
+    #[inline]
+    fn step(&mut self, x: u64, valid: u64, base: usize) -> bool {
+        let low = x & LOW7;
+        // Printable ASCII is 0x20..=0x7e: adding 0x60 to the low seven bits carries into
+        // bit 7 from 0x20 up, adding 0x01 only at 0x7f; bit 7 itself marks 0x80 and up.
+        let outside = (x | (low + splat(0x01)) | !(low + splat(0x60))) & HIGH;
+        let seps = lanes_equal(x, self.sep) & valid;
+        self.odd |= (outside | lanes_equal(x, self.component) | lanes_equal(x, self.repetition)) & valid & !seps;
+        let mut m = seps;
+        while m != 0 {
+            let at = base + (m.trailing_zeros() / 8) as usize;
+            if self.separators > 0 && !self.value(at) {
+                return false;
+            }
+            self.separators += 1;
+            self.start = at + 1;
+            m &= m - 1;
+        }
+        true
+    }
+
+    /// Checks the element that ends at `end` (element `separators`, 1-based).
+    #[inline]
+    fn value(&mut self, end: usize) -> bool {
+        let i = self.separators - 1;
+        let value = &self.raw[self.start..end];
+        if value.is_empty() {
+            return true;
+        }
+        match self.plan.elements.get(i) {
+            Some(el) if value_passes(value, el) => {
+                self.present |= 1 << i;
+                true
+            }
+            _ => false,
+        }
+    }
+}
+
+/// [`check_simple`] finding nothing, for a non-empty value of printable ASCII
+/// without component or repetition separators.
+#[inline]
+fn value_passes(v: &[u8], el: &ElementPlan) -> bool {
+    let len_ok = |n: usize| n >= el.min as usize && n <= el.max as usize;
+    match &el.check {
+        ValueCheck::Text => len_ok(v.len()),
+        ValueCheck::Code => len_ok(v.len()) && !v.iter().any(u8::is_ascii_lowercase),
+        ValueCheck::Listed(codes) => len_ok(v.len()) && pack_code(v).is_some_and(|k| codes.binary_search(&k).is_ok()),
+        ValueCheck::Numeric => {
+            let digits = v.strip_prefix(b"-").unwrap_or(v);
+            !digits.is_empty() && digits.iter().all(u8::is_ascii_digit) && len_ok(digits.len())
+        }
+        ValueCheck::Decimal => {
+            let body = v.strip_prefix(b"-").unwrap_or(v);
+            let digits = body.iter().filter(|b| b.is_ascii_digit()).count();
+            let dots = body.iter().filter(|b| **b == b'.').count();
+            digits > 0 && dots <= 1 && digits + dots == body.len() && len_ok(digits)
+        }
+        ValueCheck::Date => valid_date(v) && len_ok(v.len()),
+        ValueCheck::Time => valid_time(v) && len_ok(v.len()),
+        ValueCheck::Binary => true,
+        ValueCheck::Exact => false,
+    }
+}
+
+/// Checks every element of a segment against its definition, one by one, reporting each error.
+fn exact_check_elements(seg: &Segment<'_>, def: &SegmentDef, v5: bool) -> Vec<ElementError> {
     let mut errors = Vec::new();
     // Bit p-1 set when element p is present; syntax rules only look at these.
     let mut present: u128 = 0;
@@ -680,6 +853,119 @@ fn check_hierarchy(set: &TransactionSet, errors: &mut Vec<SegmentError>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::x12::{Delimiters, Position};
+
+    /// The fast path never passes a segment the exact check finds fault with, and
+    /// passes the well-formed ones it covers.
+    #[test]
+    fn plan_agrees_with_the_exact_check() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("mappings/x12");
+        let registry = Registry::load(&root).expect("schemas");
+        let good = [
+            "ST*850*0001",
+            "BEG*00*SA*4500010001**20240315",
+            "CUR*BY*USD",
+            "REF*DP*041",
+            "DTM*002*20240325",
+            "TD5*O*2*UPSN*U*UPS GROUND",
+            "N1*ST*ACME PARTS DC 12*92*0012",
+            "N3*4800 DISTRIBUTION WAY",
+            "N4*COLUMBUS*OH*43228*US",
+            "PO1*1*6*EA*11.95**VP*BP-4411*BP*ACM-10471",
+            "PID*F****CERAMIC BRAKE PAD SET 1",
+            "CTT*5*90",
+            "SE*23*0001",
+            "DTM*002*20240325*1230",
+            "CTT*-5*-9.5",
+        ];
+        let replacements: [&[u8]; 14] = [
+            b"",
+            b"a",
+            b"Z",
+            b"9",
+            b"0",
+            b"-",
+            b".",
+            b"*",
+            b">",
+            b"^",
+            b" ",
+            "\u{e9}".as_bytes(),
+            b"\x01",
+            b"**",
+        ];
+        let delimiters = Delimiters {
+            repetition: Some(b'^'),
+            ..Delimiters::default()
+        };
+        let (mut checked, mut passed) = (0, 0);
+        for version in ["004010", "005010"] {
+            let schema = registry.get(version, "850").expect("850");
+            let v5 = version == "005010";
+            for text in good {
+                let id = text.split('*').next().unwrap_or("");
+                let def = schema.segment(id).expect("segment");
+                let seg = Segment::new(text.as_bytes(), delimiters, Position::default());
+                assert!(plan_passes(&seg, &def.plan), "{version} {text}");
+                assert!(exact_check_elements(&seg, def, v5).is_empty(), "{version} {text}");
+                for at in 0..=text.len() {
+                    for cut in 0..=2usize {
+                        for r in replacements {
+                            let end = (at + cut).min(text.len());
+                            let mut raw = text.as_bytes()[..at].to_vec();
+                            raw.extend_from_slice(r);
+                            raw.extend_from_slice(&text.as_bytes()[end..]);
+                            let seg = Segment::new(&raw, delimiters, Position::default());
+                            let Some(def) = schema.segment(seg.id_str()) else { continue };
+                            let fast = plan_passes(&seg, &def.plan);
+                            let exact = exact_check_elements(&seg, def, v5);
+                            assert!(
+                                !fast || exact.is_empty(),
+                                "{version} {:?}: {exact:?}",
+                                String::from_utf8_lossy(&raw)
+                            );
+                            checked += 1;
+                            passed += usize::from(fast);
+                        }
+                    }
+                }
+            }
+        }
+        assert!(passed > 0 && passed < checked, "{passed} of {checked}");
+    }
+
+    /// On every fixture, the element errors with the fast path are the exact check's.
+    #[test]
+    fn fixtures_give_the_exact_element_errors() {
+        use crate::x12::{EnvelopeReader, Event, Tokenizer};
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let registry = Registry::load(&root.join("mappings/x12")).expect("schemas");
+        let mut compared = 0;
+        for dir in ["fixtures/x12/valid", "fixtures/x12/invalid"] {
+            for entry in std::fs::read_dir(root.join(dir)).expect("fixtures") {
+                let bytes = std::fs::read(entry.expect("entry").path()).expect("fixture");
+                let mut reader = EnvelopeReader::new(Tokenizer::new(&bytes));
+                let mut version = String::new();
+                while let Some(event) = reader.next_event() {
+                    match event {
+                        Event::GroupStart(h) => version = h.version,
+                        Event::TransactionSet(set) => {
+                            let Some(schema) = registry.get(&version, &set.id) else { continue };
+                            let v5 = version.get(..6).is_some_and(|v| v >= "005010");
+                            for seg in set.segments() {
+                                if let Some(def) = schema.segment(seg.id_str()) {
+                                    assert_eq!(check_elements(&seg, def, v5), exact_check_elements(&seg, def, v5), "{seg:?}");
+                                    compared += 1;
+                                }
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+            }
+        }
+        assert!(compared > 100, "{compared} segments");
+    }
 
     #[test]
     fn dates_and_times() {
