@@ -410,7 +410,45 @@ pub enum Node {
         child_required: Vec<u32>,
         /// Key of the trigger segment.
         key: u32,
+        /// [`KeyFilter`] of `child_keys` after the trigger (the trigger again is a new iteration).
+        child_filter: KeyFilter,
     },
+}
+
+/// A 256-bit Bloom filter of segment keys: "certainly absent" in one test.
+///
+/// The validator's forward search in a loop that does not hold the key (every
+/// PO1 after the first scans the whole PO1 loop before its parent finds it) is
+/// most of structure matching; the filter skips such a level without a scan.
+/// A hit still runs the exact search, so results cannot change.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct KeyFilter([u64; 4]);
+
+impl KeyFilter {
+    /// A filter that passes every key (the plain search, for comparisons).
+    pub const ALL: Self = Self([u64::MAX; 4]);
+
+    /// The filter of these keys.
+    pub fn of(keys: &[u32]) -> Self {
+        let mut f = Self::default();
+        for &k in keys {
+            let h = Self::hash(k);
+            f.0[h >> 6] |= 1 << (h & 63);
+        }
+        f
+    }
+
+    /// False only when no key given to [`KeyFilter::of`] equals `key`.
+    #[inline]
+    pub fn may_contain(&self, key: u32) -> bool {
+        let h = Self::hash(key);
+        self.0[h >> 6] & (1 << (h & 63)) != 0
+    }
+
+    #[inline]
+    fn hash(key: u32) -> usize {
+        (key.wrapping_mul(0x9E37_79B1) >> 24) as usize
+    }
 }
 
 /// Indexes of the mandatory positions of a level, except ST and SE.
@@ -485,6 +523,8 @@ pub struct SetSchema {
     pub structure: Vec<Node>,
     /// `structure`'s keys, contiguous for a fast forward search.
     pub structure_keys: Vec<u32>,
+    /// [`KeyFilter`] of `structure_keys`.
+    pub structure_filter: KeyFilter,
     /// Indexes of the mandatory top-level positions other than ST and SE.
     pub structure_required: Vec<u32>,
     /// Ids used anywhere in the structure.
@@ -565,6 +605,7 @@ impl Registry {
                     functional_group: raw.functional_group,
                     name: raw.name,
                     structure_keys: structure.iter().map(Node::key).collect(),
+                    structure_filter: KeyFilter::of(&structure.iter().map(Node::key).collect::<Vec<_>>()),
                     structure_required: required_positions(&structure),
                     structure,
                     has_hierarchy: segment_ids.contains("HL"),
@@ -711,11 +752,13 @@ fn parse_level(lines: &[(usize, usize, &str)], pos: &mut usize, depth: usize) ->
                 return Err(format!("structure line {line_no}: empty loop {id}"));
             }
             let key = children[0].key();
+            let child_keys: Vec<u32> = children.iter().map(Node::key).collect();
             nodes.push(Node::Loop {
                 id: id.to_string(),
                 req,
                 max,
-                child_keys: children.iter().map(Node::key).collect(),
+                child_filter: KeyFilter::of(&child_keys[1..]),
+                child_keys,
                 child_required: required_positions(&children),
                 children,
                 key,

@@ -6,6 +6,8 @@
 //! a loop opens a new iteration. Positions passed over are checked for missing
 //! mandatory segments. A segment that fits nowhere ahead is reported (out of
 //! sequence, unexpected, or unrecognized) and leaves the state unchanged.
+//! Each level carries a [`KeyFilter`] of the keys its search can reach, so a
+//! level that cannot hold the segment is skipped without a scan.
 //!
 //! Elements are checked in two tiers. A segment first runs its compiled
 //! [`SegmentPlan`]: one pass for odd bytes, one split on the element separator,
@@ -18,8 +20,8 @@ use std::collections::HashMap;
 
 use super::envelope::{SetIssue, TransactionSet};
 use super::schema::{
-    pack_code, segment_key, DataType, ElementDef, ElementPlan, Node, Registry, Req, SegmentDef, SegmentPlan, SetSchema, SyntaxRule,
-    ValueCheck,
+    pack_code, segment_key, DataType, ElementDef, ElementPlan, KeyFilter, Node, Registry, Req, SegmentDef, SegmentPlan, SetSchema,
+    SyntaxRule, ValueCheck,
 };
 use super::segment::Segment;
 
@@ -168,6 +170,7 @@ impl SetReport {
 struct Frame<'s> {
     nodes: &'s [Node],
     keys: &'s [u32],
+    filter: &'s KeyFilter,
     required: &'s [u32],
     loop_id: Option<&'s str>,
     cur: usize,
@@ -177,13 +180,21 @@ struct Frame<'s> {
 
 impl<'s> Frame<'s> {
     /// A frame over `nodes`, reusing a spare counts buffer when there is one.
-    fn new(nodes: &'s [Node], keys: &'s [u32], required: &'s [u32], loop_id: Option<&'s str>, spare: &mut Vec<Vec<usize>>) -> Self {
+    fn new(
+        nodes: &'s [Node],
+        keys: &'s [u32],
+        filter: &'s KeyFilter,
+        required: &'s [u32],
+        loop_id: Option<&'s str>,
+        spare: &mut Vec<Vec<usize>>,
+    ) -> Self {
         let mut counts = spare.pop().unwrap_or_default();
         counts.clear();
         counts.resize(nodes.len(), 0);
         Self {
             nodes,
             keys,
+            filter,
             required,
             loop_id,
             cur: 0,
@@ -194,6 +205,10 @@ impl<'s> Frame<'s> {
 
     /// Where a segment with this id fits, looking forward from the current position.
     fn find(&self, key: u32) -> Option<usize> {
+        // The filter covers every position the search below can reach.
+        if !self.filter.may_contain(key) {
+            return None;
+        }
         // Inside a loop, its trigger again means a new iteration, found by the parent frame.
         let from = if self.is_loop { self.cur.max(1) } else { self.cur };
         self.keys.get(from..)?.iter().position(|&k| k == key).map(|j| from + j)
@@ -236,6 +251,7 @@ fn check_structure(registry: &Registry, schema: &SetSchema, set: &TransactionSet
     let mut stack = vec![Frame::new(
         &schema.structure,
         &schema.structure_keys,
+        &schema.structure_filter,
         &schema.structure_required,
         None,
         &mut spare,
@@ -294,11 +310,12 @@ fn check_structure(registry: &Registry, schema: &SetSchema, set: &TransactionSet
             id: lid,
             children,
             child_keys,
+            child_filter,
             child_required,
             ..
         } = node
         {
-            let mut f = Frame::new(children, child_keys, child_required, Some(lid.as_str()), &mut spare);
+            let mut f = Frame::new(children, child_keys, child_filter, child_required, Some(lid.as_str()), &mut spare);
             f.counts[0] = 1;
             inner_loop = Some(lid.as_str());
             node = &children[0];
@@ -965,6 +982,138 @@ mod tests {
             }
         }
         assert!(compared > 100, "{compared} segments");
+    }
+
+    /// The schema with every key filter passing everything: the plain forward search.
+    fn unfiltered(schema: &SetSchema) -> SetSchema {
+        fn clear(nodes: &mut [Node]) {
+            for n in nodes {
+                if let Node::Loop {
+                    children, child_filter, ..
+                } = n
+                {
+                    *child_filter = KeyFilter::ALL;
+                    clear(children);
+                }
+            }
+        }
+        let mut s = schema.clone();
+        s.structure_filter = KeyFilter::ALL;
+        clear(&mut s.structure);
+        s
+    }
+
+    /// Structure matching with the key filters finds exactly what the plain search
+    /// finds, on every fixture set mutated many ways: segments dropped, duplicated,
+    /// swapped, moved, unknown or foreign segments inserted, loops repeated past their
+    /// maximum, the mandatory ones removed.
+    #[test]
+    fn key_filters_agree_with_the_plain_search() {
+        use crate::x12::{EnvelopeReader, Event, Tokenizer};
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let registry = Registry::load(&root.join("mappings/x12")).expect("schemas");
+        let (mut compared, mut with_errors) = (0, 0);
+        let mut compare = |bytes: &[u8]| {
+            let mut reader = EnvelopeReader::new(Tokenizer::new(bytes));
+            let mut version = String::new();
+            while let Some(event) = reader.next_event() {
+                match event {
+                    Event::GroupStart(h) => version = h.version,
+                    Event::TransactionSet(set) => {
+                        let Some(schema) = registry.get(&version, &set.id) else { continue };
+                        let v5 = version.get(..6).is_some_and(|v| v >= "005010");
+                        let fast = check_structure(&registry, &schema, &set, v5);
+                        let exact = check_structure(&registry, &unfiltered(&schema), &set, v5);
+                        assert_eq!(fast, exact, "{version} {}", set.id);
+                        compared += 1;
+                        with_errors += usize::from(!fast.is_empty());
+                    }
+                    _ => {}
+                }
+            }
+        };
+        for dir in ["fixtures/x12/valid", "fixtures/x12/invalid"] {
+            for entry in std::fs::read_dir(root.join(dir)).expect("fixtures") {
+                let bytes = std::fs::read(entry.expect("entry").path()).expect("fixture");
+                let segs: Vec<Segment<'_>> = Tokenizer::new(&bytes).flatten().collect();
+                let Some(first) = segs.first() else { continue };
+                let term = first.delimiters().segment;
+                let el = first.delimiters().element as char;
+                let Some(st) = segs.iter().position(|s| s.is("ST")) else { continue };
+                let Some(se) = segs.iter().position(|s| s.is("SE")).filter(|&e| e > st) else {
+                    continue;
+                };
+                let raw: Vec<Vec<u8>> = segs.iter().map(|s| s.raw().to_vec()).collect();
+                let (head, body, tail) = (&raw[..=st], &raw[st + 1..se], &raw[se..]);
+                let assemble = |body: &[Vec<u8>]| {
+                    let mut out = Vec::new();
+                    for s in head.iter().chain(body).chain(tail) {
+                        out.extend_from_slice(s);
+                        out.push(term);
+                    }
+                    out
+                };
+                compare(&assemble(body));
+                let extras: Vec<Vec<u8>> = [
+                    format!("ZZZ{el}1"),
+                    format!("BIG{el}20240101{el}1"),
+                    format!("N1{el}ST{el}X"),
+                    format!("PO1{el}1{el}1{el}EA"),
+                    format!("HL{el}9{el}1{el}I"),
+                    format!("SAC{el}A{el}B"),
+                    format!("CTT{el}1"),
+                    format!("REF{el}DP{el}1"),
+                    format!("SE{el}1{el}1"),
+                    format!("x1{el}1"),
+                ]
+                .into_iter()
+                .map(String::into_bytes)
+                .collect();
+                for i in 0..body.len() {
+                    let mut b = body.to_vec();
+                    b.remove(i);
+                    compare(&assemble(&b));
+                    let mut b = body.to_vec();
+                    b.insert(i, body[i].clone());
+                    compare(&assemble(&b));
+                    let mut b = body.to_vec();
+                    b.extend(std::iter::repeat_n(body[i].clone(), 30));
+                    compare(&assemble(&b));
+                    if i + 1 < body.len() {
+                        let mut b = body.to_vec();
+                        b.swap(i, i + 1);
+                        compare(&assemble(&b));
+                    }
+                    let mut b = body.to_vec();
+                    let s = b.remove(i);
+                    b.push(s);
+                    compare(&assemble(&b));
+                    let mut b = body.to_vec();
+                    let s = b.remove(i);
+                    b.insert(0, s);
+                    compare(&assemble(&b));
+                    for x in &extras {
+                        let mut b = body.to_vec();
+                        b.insert(i, x.clone());
+                        compare(&assemble(&b));
+                    }
+                    // Everything from a segment on, twice (loops and their contents repeated).
+                    let mut b = body.to_vec();
+                    b.extend_from_slice(&body[i..]);
+                    compare(&assemble(&b));
+                }
+                // Loops far past their maximum.
+                let mut b = body.to_vec();
+                for _ in 0..30 {
+                    b.extend_from_slice(body);
+                }
+                compare(&assemble(&b));
+            }
+        }
+        assert!(
+            compared > 5_000 && with_errors > 1_000,
+            "{compared} sets, {with_errors} with errors"
+        );
     }
 
     #[test]
