@@ -7,7 +7,9 @@
 //! mandatory segments. A segment that fits nowhere ahead is reported (out of
 //! sequence, unexpected, or unrecognized) and leaves the state unchanged.
 //! Each level carries a [`KeyFilter`] of the keys its search can reach, so a
-//! level that cannot hold the segment is skipped without a scan.
+//! level that cannot hold the segment is skipped without a scan. Since the
+//! search never looks back, a frame keeps only the use count of its current
+//! position (no per-position array, no allocation per loop iteration).
 //!
 //! Elements are checked in two tiers. A segment first runs its compiled
 //! [`SegmentPlan`]: one pass for odd bytes, one split on the element separator,
@@ -174,23 +176,16 @@ struct Frame<'s> {
     required: &'s [u32],
     loop_id: Option<&'s str>,
     cur: usize,
-    counts: Vec<usize>,
+    /// Uses of position `cur`. The search only moves forward, so every position
+    /// after `cur` is unused and every one before it is done with: one count is
+    /// all the state a per-position array would hold (and it costs no allocation).
+    cur_count: usize,
     is_loop: bool,
 }
 
 impl<'s> Frame<'s> {
-    /// A frame over `nodes`, reusing a spare counts buffer when there is one.
-    fn new(
-        nodes: &'s [Node],
-        keys: &'s [u32],
-        filter: &'s KeyFilter,
-        required: &'s [u32],
-        loop_id: Option<&'s str>,
-        spare: &mut Vec<Vec<usize>>,
-    ) -> Self {
-        let mut counts = spare.pop().unwrap_or_default();
-        counts.clear();
-        counts.resize(nodes.len(), 0);
+    /// A frame over `nodes`; a loop frame starts on its trigger, used once.
+    fn new(nodes: &'s [Node], keys: &'s [u32], filter: &'s KeyFilter, required: &'s [u32], loop_id: Option<&'s str>) -> Self {
         Self {
             nodes,
             keys,
@@ -198,8 +193,19 @@ impl<'s> Frame<'s> {
             required,
             loop_id,
             cur: 0,
-            counts,
+            cur_count: usize::from(loop_id.is_some()),
             is_loop: loop_id.is_some(),
+        }
+    }
+
+    /// Uses of position `k` so far.
+    #[inline]
+    fn count(&self, k: usize) -> usize {
+        match k.cmp(&self.cur) {
+            std::cmp::Ordering::Equal => self.cur_count,
+            std::cmp::Ordering::Greater => 0,
+            // Not reached by the matcher (it never looks back); kept total for clarity.
+            std::cmp::Ordering::Less => 1,
         }
     }
 
@@ -247,15 +253,14 @@ pub fn validate_set(registry: &Registry, version: &str, set: &TransactionSet) ->
 
 fn check_structure(registry: &Registry, schema: &SetSchema, set: &TransactionSet, v5: bool) -> Vec<SegmentError> {
     let mut errors = Vec::new();
-    let mut spare = Vec::new();
-    let mut stack = vec![Frame::new(
+    let mut stack = Vec::with_capacity(8);
+    stack.push(Frame::new(
         &schema.structure,
         &schema.structure_keys,
         &schema.structure_filter,
         &schema.structure_required,
         None,
-        &mut spare,
-    )];
+    ));
     let mut last_position = 1;
     for (i, seg) in set.segments().enumerate() {
         let position = i + 1;
@@ -287,13 +292,12 @@ fn check_structure(registry: &Registry, schema: &SetSchema, set: &TransactionSet
         while stack.len() > level + 1 {
             let f = stack.pop().expect("frame above level");
             missing(&f, f.cur, f.nodes.len(), position, &mut errors);
-            spare.push(f.counts);
         }
         let frame = stack.last_mut().expect("level frame");
         missing(frame, frame.cur, j, position, &mut errors);
+        let count = frame.count(j) + 1;
         frame.cur = j;
-        frame.counts[j] += 1;
-        let count = frame.counts[j];
+        frame.cur_count = count;
         let loop_id = frame.loop_id;
         let mut node = &frame.nodes[j];
         let mut seg_error = None;
@@ -315,8 +319,7 @@ fn check_structure(registry: &Registry, schema: &SetSchema, set: &TransactionSet
             ..
         } = node
         {
-            let mut f = Frame::new(children, child_keys, child_filter, child_required, Some(lid.as_str()), &mut spare);
-            f.counts[0] = 1;
+            let f = Frame::new(children, child_keys, child_filter, child_required, Some(lid.as_str()));
             inner_loop = Some(lid.as_str());
             node = &children[0];
             stack.push(f);
@@ -377,7 +380,7 @@ fn report_missing(frame: &Frame<'_>, start: usize, to: usize, position: usize, e
         }
         let node = &frame.nodes[k];
         // `required` leaves out ST and SE: a missing SE is an envelope issue (AK502 2).
-        if frame.counts[k] == 0 {
+        if frame.count(k) == 0 {
             errors.push(SegmentError {
                 id: node.trigger().to_string(),
                 position,
@@ -984,6 +987,207 @@ mod tests {
         assert!(compared > 100, "{compared} segments");
     }
 
+    /// Structure matching as it was before [`Frame`] tracked one count: a count per
+    /// position (the reference for `structure_matching_agrees_with_the_reference`).
+    mod reference {
+        use super::super::*;
+
+        struct Frame<'s> {
+            nodes: &'s [Node],
+            keys: &'s [u32],
+            filter: &'s KeyFilter,
+            required: &'s [u32],
+            loop_id: Option<&'s str>,
+            cur: usize,
+            counts: Vec<usize>,
+            is_loop: bool,
+        }
+
+        impl<'s> Frame<'s> {
+            /// A frame over `nodes`, reusing a spare counts buffer when there is one.
+            fn new(
+                nodes: &'s [Node],
+                keys: &'s [u32],
+                filter: &'s KeyFilter,
+                required: &'s [u32],
+                loop_id: Option<&'s str>,
+                spare: &mut Vec<Vec<usize>>,
+            ) -> Self {
+                let mut counts = spare.pop().unwrap_or_default();
+                counts.clear();
+                counts.resize(nodes.len(), 0);
+                Self {
+                    nodes,
+                    keys,
+                    filter,
+                    required,
+                    loop_id,
+                    cur: 0,
+                    counts,
+                    is_loop: loop_id.is_some(),
+                }
+            }
+
+            /// Where a segment with this id fits, looking forward from the current position.
+            fn find(&self, key: u32) -> Option<usize> {
+                // The filter covers every position the search below can reach.
+                if !self.filter.may_contain(key) {
+                    return None;
+                }
+                // Inside a loop, its trigger again means a new iteration, found by the parent frame.
+                let from = if self.is_loop { self.cur.max(1) } else { self.cur };
+                self.keys.get(from..)?.iter().position(|&k| k == key).map(|j| from + j)
+            }
+        }
+
+        pub(super) fn check_structure(registry: &Registry, schema: &SetSchema, set: &TransactionSet, v5: bool) -> Vec<SegmentError> {
+            let mut errors = Vec::new();
+            let mut spare = Vec::new();
+            let mut stack = vec![Frame::new(
+                &schema.structure,
+                &schema.structure_keys,
+                &schema.structure_filter,
+                &schema.structure_required,
+                None,
+                &mut spare,
+            )];
+            let mut last_position = 1;
+            for (i, seg) in set.segments().enumerate() {
+                let position = i + 1;
+                last_position = position;
+                let key = segment_key(seg.id());
+                let found = (0..stack.len()).rev().find_map(|level| stack[level].find(key).map(|j| (level, j)));
+                let Some((level, j)) = found else {
+                    let id = seg.id_str();
+                    let code = if id.len() < 2
+                        || id.len() > 3
+                        || !id.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+                        || !registry.is_known_segment(id)
+                    {
+                        SegmentCode::Unrecognized
+                    } else if schema.segment_ids.contains(id) {
+                        SegmentCode::OutOfSequence
+                    } else {
+                        SegmentCode::Unexpected
+                    };
+                    errors.push(SegmentError {
+                        id: id.to_string(),
+                        position,
+                        loop_id: stack.last().and_then(|f| f.loop_id).map(str::to_string),
+                        code,
+                        elements: Vec::new(),
+                    });
+                    continue;
+                };
+                while stack.len() > level + 1 {
+                    let f = stack.pop().expect("frame above level");
+                    missing(&f, f.cur, f.nodes.len(), position, &mut errors);
+                    spare.push(f.counts);
+                }
+                let frame = stack.last_mut().expect("level frame");
+                missing(frame, frame.cur, j, position, &mut errors);
+                frame.cur = j;
+                frame.counts[j] += 1;
+                let count = frame.counts[j];
+                let loop_id = frame.loop_id;
+                let mut node = &frame.nodes[j];
+                let mut seg_error = None;
+                if count > node.max() {
+                    let code = if matches!(node, Node::Loop { .. }) {
+                        SegmentCode::LoopOverMax
+                    } else {
+                        SegmentCode::ExceedsMaxUse
+                    };
+                    seg_error = Some(code);
+                }
+                let mut inner_loop = loop_id;
+                while let Node::Loop {
+                    id: lid,
+                    children,
+                    child_keys,
+                    child_filter,
+                    child_required,
+                    ..
+                } = node
+                {
+                    let mut f = Frame::new(children, child_keys, child_filter, child_required, Some(lid.as_str()), &mut spare);
+                    f.counts[0] = 1;
+                    inner_loop = Some(lid.as_str());
+                    node = &children[0];
+                    stack.push(f);
+                }
+                let elements = match node {
+                    Node::Segment { def: Some(def), .. } => check_elements(&seg, def, v5),
+                    _ => Vec::new(),
+                };
+                if let Some(code) = seg_error {
+                    errors.push(SegmentError {
+                        id: seg.id_str().to_string(),
+                        position,
+                        loop_id: inner_loop.map(str::to_string),
+                        code,
+                        elements: Vec::new(),
+                    });
+                }
+                if !elements.is_empty() {
+                    errors.push(SegmentError {
+                        id: seg.id_str().to_string(),
+                        position,
+                        loop_id: inner_loop.map(str::to_string),
+                        code: SegmentCode::ElementErrors,
+                        elements,
+                    });
+                }
+            }
+            while let Some(f) = stack.pop() {
+                missing(&f, f.cur, f.nodes.len(), last_position, &mut errors);
+            }
+            // A mandatory segment that is present but misplaced is reported once, as out of sequence.
+            let misplaced: Vec<String> = errors
+                .iter()
+                .filter(|e| e.code == SegmentCode::OutOfSequence)
+                .map(|e| e.id.clone())
+                .collect();
+            errors.retain(|e| !(e.code == SegmentCode::MandatoryMissing && misplaced.contains(&e.id)));
+            errors
+        }
+
+        /// Reports mandatory positions in `from..to` of a frame that were never used.
+        #[inline]
+        fn missing(frame: &Frame<'_>, from: usize, to: usize, position: usize, errors: &mut Vec<SegmentError>) {
+            // Most calls pass over no mandatory position at all.
+            let start = frame.required.partition_point(|&k| (k as usize) < from);
+            if frame.required.get(start).is_some_and(|&k| (k as usize) < to) {
+                report_missing(frame, start, to, position, errors);
+            }
+        }
+
+        /// [`missing`]'s report, from the `start`th mandatory position of the frame.
+        #[cold]
+        fn report_missing(frame: &Frame<'_>, start: usize, to: usize, position: usize, errors: &mut Vec<SegmentError>) {
+            for &k in &frame.required[start..] {
+                let k = k as usize;
+                if k >= to {
+                    break;
+                }
+                let node = &frame.nodes[k];
+                // `required` leaves out ST and SE: a missing SE is an envelope issue (AK502 2).
+                if frame.counts[k] == 0 {
+                    errors.push(SegmentError {
+                        id: node.trigger().to_string(),
+                        position,
+                        loop_id: match node {
+                            Node::Loop { id, .. } => Some(id.clone()),
+                            Node::Segment { .. } => frame.loop_id.map(str::to_string),
+                        },
+                        code: SegmentCode::MandatoryMissing,
+                        elements: Vec::new(),
+                    });
+                }
+            }
+        }
+    }
+
     /// The schema with every key filter passing everything: the plain forward search.
     fn unfiltered(schema: &SetSchema) -> SetSchema {
         fn clear(nodes: &mut [Node]) {
@@ -1003,12 +1207,12 @@ mod tests {
         s
     }
 
-    /// Structure matching with the key filters finds exactly what the plain search
-    /// finds, on every fixture set mutated many ways: segments dropped, duplicated,
+    /// Structure matching (key filters, one count per level) finds exactly what the
+    /// plain search with a count per position finds, on every fixture set mutated many ways: segments dropped, duplicated,
     /// swapped, moved, unknown or foreign segments inserted, loops repeated past their
     /// maximum, the mandatory ones removed.
     #[test]
-    fn key_filters_agree_with_the_plain_search() {
+    fn structure_matching_agrees_with_the_reference() {
         use crate::x12::{EnvelopeReader, Event, Tokenizer};
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
         let registry = Registry::load(&root.join("mappings/x12")).expect("schemas");
@@ -1023,7 +1227,7 @@ mod tests {
                         let Some(schema) = registry.get(&version, &set.id) else { continue };
                         let v5 = version.get(..6).is_some_and(|v| v >= "005010");
                         let fast = check_structure(&registry, &schema, &set, v5);
-                        let exact = check_structure(&registry, &unfiltered(&schema), &set, v5);
+                        let exact = reference::check_structure(&registry, &unfiltered(&schema), &set, v5);
                         assert_eq!(fast, exact, "{version} {}", set.id);
                         compared += 1;
                         with_errors += usize::from(!fast.is_empty());
@@ -1075,6 +1279,10 @@ mod tests {
                     compare(&assemble(&b));
                     let mut b = body.to_vec();
                     b.insert(i, body[i].clone());
+                    compare(&assemble(&b));
+                    let mut b = body.to_vec();
+                    // In place, past any maximum use (and appended, out of sequence).
+                    b.splice(i..i, std::iter::repeat_n(body[i].clone(), 30));
                     compare(&assemble(&b));
                     let mut b = body.to_vec();
                     b.extend(std::iter::repeat_n(body[i].clone(), 30));
