@@ -15,7 +15,7 @@ mod ts855;
 mod ts856;
 mod ts997;
 
-pub use partner::{PartnerError, PartnerProfile, Partners};
+pub use partner::{toml_files, PartnerError, PartnerProfile, Partners};
 pub use render::{render, RenderError, RenderOptions};
 pub use translate::{read_document, translate, Translated};
 

@@ -252,6 +252,19 @@ pub struct Partners {
     profiles: BTreeMap<String, PartnerProfile>,
 }
 
+/// The `*.toml` files of a mappings folder (partners, dealers, OEMs), sorted by name.
+///
+/// # Errors
+/// The folder cannot be listed.
+pub fn toml_files(dir: &Path) -> std::io::Result<Vec<std::path::PathBuf>> {
+    let mut paths: Vec<_> = std::fs::read_dir(dir)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .collect();
+    paths.sort();
+    Ok(paths)
+}
+
 impl Partners {
     /// Loads every `*.toml` in `dir`.
     pub fn load(dir: &Path) -> Result<Self, PartnerError> {
@@ -260,12 +273,7 @@ impl Partners {
             source,
         };
         let mut profiles = BTreeMap::new();
-        let mut paths: Vec<_> = std::fs::read_dir(dir)
-            .map_err(io)?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .collect();
-        paths.sort();
-        for path in paths.into_iter().filter(|p| p.extension().is_some_and(|e| e == "toml")) {
+        for path in toml_files(dir).map_err(io)? {
             let text = std::fs::read_to_string(&path).map_err(|source| PartnerError::Io {
                 path: path.display().to_string(),
                 source,

@@ -284,13 +284,7 @@ impl Dealers {
             path: path.display().to_string(),
             source,
         };
-        let mut paths: Vec<_> = std::fs::read_dir(dir)
-            .map_err(|e| io(dir, e))?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|e| e == "toml"))
-            .collect();
-        paths.sort();
-        for path in paths {
+        for path in crate::mapping::toml_files(dir).map_err(|e| io(dir, e))? {
             let text = std::fs::read_to_string(&path).map_err(|e| io(&path, e))?;
             let p = DealerPolicy::parse(&text, &path.display().to_string(), &env)?;
             if policies.contains_key(&p.id) {
