@@ -36,16 +36,8 @@ pub struct NewDealerOrder<'a> {
     pub request_hash: &'a str,
 }
 
-/// One history entry.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct DealerOrderEvent {
-    /// When (ms).
-    pub at: i64,
-    /// What happened.
-    pub event: String,
-    /// Details.
-    pub detail: Option<String>,
-}
+/// One history entry of a dealer order.
+pub type DealerOrderEvent = super::HistoryEvent;
 
 /// A dealer order as the API shows it.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -246,19 +238,12 @@ impl Store {
             return Ok(None);
         };
         let mut o = order(&row)?;
-        o.history = sqlx::query("SELECT at, event, detail FROM dealer_order_events WHERE order_id = $1 ORDER BY seq")
-            .bind(id)
-            .fetch_all(self.pool())
-            .await?
-            .iter()
-            .map(|r| {
-                Ok(DealerOrderEvent {
-                    at: r.try_get("at")?,
-                    event: r.try_get("event")?,
-                    detail: r.try_get("detail")?,
-                })
-            })
-            .collect::<Result<_, sqlx::Error>>()?;
+        o.history = self
+            .history(
+                "SELECT at, event, detail FROM dealer_order_events WHERE order_id = $1 ORDER BY seq",
+                id,
+            )
+            .await?;
         Ok(Some(o))
     }
 

@@ -106,16 +106,8 @@ impl DocumentRecord {
     }
 }
 
-/// One history entry.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct DocumentEvent {
-    /// When (ms).
-    pub at: i64,
-    /// What happened.
-    pub event: String,
-    /// Details.
-    pub detail: Option<String>,
-}
+/// One history entry of a document.
+pub type DocumentEvent = super::HistoryEvent;
 
 /// Document list filter.
 #[derive(Debug, Clone, Default, serde::Deserialize, utoipa::IntoParams)]
@@ -401,19 +393,12 @@ impl Store {
             return Ok(None);
         };
         let mut d = document(&row)?;
-        d.history = sqlx::query("SELECT at, event, detail FROM document_events WHERE document_id = $1 ORDER BY seq")
-            .bind(id)
-            .fetch_all(self.pool())
-            .await?
-            .iter()
-            .map(|r| {
-                Ok(DocumentEvent {
-                    at: r.try_get("at")?,
-                    event: r.try_get("event")?,
-                    detail: r.try_get("detail")?,
-                })
-            })
-            .collect::<Result<_, sqlx::Error>>()?;
+        d.history = self
+            .history(
+                "SELECT at, event, detail FROM document_events WHERE document_id = $1 ORDER BY seq",
+                id,
+            )
+            .await?;
         Ok(Some(d))
     }
 

@@ -120,7 +120,36 @@ impl std::fmt::Debug for Store {
     }
 }
 
+/// One entry of a record's history (documents, dealer orders), oldest first.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct HistoryEvent {
+    /// When (ms).
+    pub at: i64,
+    /// What happened.
+    pub event: String,
+    /// Details.
+    pub detail: Option<String>,
+}
+
 impl Store {
+    /// The history rows `sql` selects (`at, event, detail`, one `$1` bound to `id`).
+    async fn history(&self, sql: &str, id: &str) -> Result<Vec<HistoryEvent>, sqlx::Error> {
+        use sqlx::Row;
+        sqlx::query(sql)
+            .bind(id)
+            .fetch_all(self.pool())
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(HistoryEvent {
+                    at: r.try_get("at")?,
+                    event: r.try_get("event")?,
+                    detail: r.try_get("detail")?,
+                })
+            })
+            .collect()
+    }
+
     /// Connects, creating the SQLite file and its folder when needed, and applies migrations.
     pub async fn connect(url: &str, max_connections: u32) -> Result<Self, StoreError> {
         sqlx::any::install_default_drivers();
