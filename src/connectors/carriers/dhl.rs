@@ -8,6 +8,8 @@ use std::time::SystemTime;
 
 use serde_json::{json, Map, Value};
 
+use super::json::{quoted, Json};
+
 use super::{
     customs_of, CarrierAccount, CarrierError, CarrierHttp, Charge, Label, LabelFormat, LabelRequest, LengthUnit, Money, Package, Rate,
     Shipment, Tracking, TrackingEvent, TrackingStatus, WeightUnit,
@@ -191,11 +193,12 @@ impl Dhl {
 /// 429 → `RateLimited`, 5xx → `Unavailable`, otherwise DHL's problem+json
 /// (`status` is a string, sometimes DHL's own such as `"998"`) → `Rejected`.
 pub fn parse_error(status: u16, body: &[u8]) -> CarrierError {
-    let v = read_json(body).ok();
+    let reply = quoted(body);
+    let v = read_json(&reply).ok();
     let text = |k: &str| {
         v.as_ref()
             .and_then(|v| v.get(k))
-            .and_then(Value::as_str)
+            .and_then(Json::as_str)
             .unwrap_or("")
             .trim()
             .to_string()
@@ -218,8 +221,8 @@ pub fn parse_error(status: u16, body: &[u8]) -> CarrierError {
             let more: Vec<&str> = v
                 .as_ref()
                 .and_then(|v| v.get("additionalDetails"))
-                .and_then(Value::as_array)
-                .map(|a| a.iter().filter_map(Value::as_str).collect())
+                .and_then(Json::as_array)
+                .map(|a| a.iter().filter_map(Json::as_str).collect())
                 .unwrap_or_default();
             if !more.is_empty() {
                 message = format!("{message} ({})", more.join("; "));
@@ -237,10 +240,11 @@ pub fn parse_error(status: u16, body: &[u8]) -> CarrierError {
 /// currency) entry of `totalPrice`, else `PULCL`, else `BASEC`; the breakdown
 /// is `detailedPriceBreakdown` in that same currency type.
 pub fn parse_rates(body: &[u8]) -> Result<Vec<Rate>, CarrierError> {
-    let v = read_json(body)?;
+    let reply = quoted(body);
+    let v = read_json(&reply)?;
     let products = v
         .get("products")
-        .and_then(Value::as_array)
+        .and_then(Json::as_array)
         .ok_or_else(|| CarrierError::Parse("rates: no products".into()))?;
     let mut rates = Vec::new();
     for p in products {
@@ -274,16 +278,17 @@ pub fn parse_rates(body: &[u8]) -> Result<Vec<Rate>, CarrierError> {
 /// (zero, without currency, when DHL gave no estimate).
 pub fn parse_label(body: &[u8], service_code: &str, format: LabelFormat) -> Result<Label, CarrierError> {
     use base64::Engine;
-    let v = read_json(body)?;
+    let reply = quoted(body);
+    let v = read_json(&reply)?;
     let awb = str_at(&v, "shipmentTrackingNumber").ok_or_else(|| CarrierError::Parse("shipment: no shipmentTrackingNumber".into()))?;
     let mut tracking_numbers = vec![awb.to_string()];
-    for p in v.get("packages").and_then(Value::as_array).into_iter().flatten() {
+    for p in v.get("packages").and_then(Json::as_array).into_iter().flatten() {
         if let Some(n) = str_at(p, "trackingNumber") {
             tracking_numbers.push(n.to_string());
         }
     }
     let mut labels = Vec::new();
-    for d in v.get("documents").and_then(Value::as_array).into_iter().flatten() {
+    for d in v.get("documents").and_then(Json::as_array).into_iter().flatten() {
         if str_at(d, "typeCode") != Some("label") {
             continue;
         }
@@ -315,16 +320,17 @@ pub fn parse_label(body: &[u8], service_code: &str, format: LabelFormat) -> Resu
 /// Tracking from a `GET /shipments/{n}/tracking` answer (first shipment),
 /// events newest first. No events yet means pre-transit.
 pub fn parse_tracking(body: &[u8]) -> Result<Tracking, CarrierError> {
-    let v = read_json(body)?;
+    let reply = quoted(body);
+    let v = read_json(&reply)?;
     let s = v
         .get("shipments")
-        .and_then(Value::as_array)
+        .and_then(Json::as_array)
         .and_then(|a| a.first())
         .ok_or_else(|| CarrierError::Parse("tracking: no shipment".into()))?;
     let number = str_at(s, "shipmentTrackingNumber").ok_or_else(|| CarrierError::Parse("tracking: no shipmentTrackingNumber".into()))?;
     let mut events: Vec<(Option<i64>, TrackingEvent)> = s
         .get("events")
-        .and_then(Value::as_array)
+        .and_then(Json::as_array)
         .into_iter()
         .flatten()
         .map(|e| {
@@ -345,7 +351,7 @@ pub fn parse_tracking(body: &[u8]) -> Result<Tracking, CarrierError> {
                 description: str_at(e, "description").unwrap_or("").to_string(),
                 location: e
                     .get("serviceArea")
-                    .and_then(Value::as_array)
+                    .and_then(Json::as_array)
                     .and_then(|a| a.first())
                     .and_then(|a| str_at(a, "description"))
                     .filter(|d| !d.trim().is_empty())
@@ -368,7 +374,7 @@ pub fn parse_tracking(body: &[u8]) -> Result<Tracking, CarrierError> {
         tracking_number: number.to_string(),
         status,
         carrier_code,
-        estimated_delivery: s.get("estimatedDeliveryDate").and_then(Value::as_str).and_then(date_prefix),
+        estimated_delivery: s.get("estimatedDeliveryDate").and_then(Json::as_str).and_then(date_prefix),
         events,
     })
 }
@@ -675,13 +681,13 @@ fn message_reference() -> String {
 
 /// Parses JSON with every number kept as its source text (a string value), so
 /// amounts never pass through f64.
-fn read_json(body: &[u8]) -> Result<Value, CarrierError> {
-    super::json::exact(body).map_err(|e| CarrierError::Parse(format!("invalid JSON from DHL: {e}")))
+fn read_json(text: &[u8]) -> Result<Json<'_>, CarrierError> {
+    Json::parse(text).map_err(|e| CarrierError::Parse(format!("invalid JSON from DHL: {e}")))
 }
 
 /// A decimal from a (quoted) JSON number or a numeric string, exponents included.
-fn dec(v: &Value) -> Option<Decimal> {
-    super::json::decimal(v)
+fn dec(v: &Json<'_>) -> Option<Decimal> {
+    v.decimal()
 }
 
 fn whole(d: Decimal) -> Option<u32> {
@@ -689,8 +695,8 @@ fn whole(d: Decimal) -> Option<u32> {
     (c >= 0 && c % 100 == 0).then(|| u32::try_from(c / 100).ok()).flatten()
 }
 
-fn str_at<'a>(v: &'a Value, k: &str) -> Option<&'a str> {
-    v.get(k).and_then(Value::as_str).filter(|s| !s.is_empty())
+fn str_at<'a>(v: &'a Json<'_>, k: &str) -> Option<&'a str> {
+    v.get(k).and_then(Json::as_str).filter(|s| !s.is_empty())
 }
 
 /// `YYYY-MM-DD…` → the date.
@@ -699,9 +705,9 @@ fn date_prefix(s: &str) -> Option<Date> {
 }
 
 /// The preferred priced entry of a DHL price list (`totalPrice`, `shipmentCharges`).
-fn pick_price(list: Option<&Value>) -> Option<(&str, Money)> {
+fn pick_price<'a>(list: Option<&'a Json<'_>>) -> Option<(&'a str, Money)> {
     let list = list?.as_array()?;
-    let priced = |e: &&Value| e.get("price").and_then(dec).is_some() && str_at(e, "priceCurrency").is_some();
+    let priced = |e: &&Json<'_>| e.get("price").and_then(dec).is_some() && str_at(e, "priceCurrency").is_some();
     let entry = CURRENCY_PREFERENCE
         .iter()
         .find_map(|t| list.iter().filter(priced).find(|e| str_at(e, "currencyType") == Some(t)))
@@ -715,8 +721,8 @@ fn pick_price(list: Option<&Value>) -> Option<(&str, Money)> {
     ))
 }
 
-fn breakdown(p: &Value, currency_type: &str, currency: &str) -> Vec<Charge> {
-    let Some(list) = p.get("detailedPriceBreakdown").and_then(Value::as_array) else {
+fn breakdown(p: &Json<'_>, currency_type: &str, currency: &str) -> Vec<Charge> {
+    let Some(list) = p.get("detailedPriceBreakdown").and_then(Json::as_array) else {
         return Vec::new();
     };
     let Some(entry) = list.iter().find(|e| str_at(e, "currencyType") == Some(currency_type)) else {
@@ -725,7 +731,7 @@ fn breakdown(p: &Value, currency_type: &str, currency: &str) -> Vec<Charge> {
     let currency = str_at(entry, "priceCurrency").unwrap_or(currency);
     entry
         .get("breakdown")
-        .and_then(Value::as_array)
+        .and_then(Json::as_array)
         .into_iter()
         .flatten()
         .filter_map(|b| {
@@ -750,13 +756,14 @@ mod tests {
 
     #[test]
     fn numbers_keep_their_text() {
-        let v = read_json(br#"{"a": 157.95, "b": "x\"1", "c": [-0.1, 2e2, 1.25E-1], "d": true}"#).unwrap();
+        let reply = quoted(br#"{"a": 157.95, "b": "x\"1", "c": [-0.1, 2e2, 1.25E-1], "d": true}"#);
+        let v = read_json(&reply).unwrap();
         assert_eq!(dec(&v["a"]).unwrap().to_string(), "157.95");
-        assert_eq!(v["b"], "x\"1");
+        assert_eq!(v["b"].as_str(), Some("x\"1"));
         assert_eq!(dec(&v["c"][0]).unwrap().to_string(), "-0.1");
         assert_eq!(dec(&v["c"][1]).unwrap().to_string(), "200");
         assert_eq!(dec(&v["c"][2]).unwrap().to_string(), "0.125");
-        assert_eq!(v["d"], true);
+        assert_eq!(v["d"].as_bool(), Some(true));
     }
 
     #[test]

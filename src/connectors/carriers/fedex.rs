@@ -17,6 +17,8 @@ use reqwest::header::CONTENT_TYPE;
 use reqwest::Method;
 use serde_json::{json, Value};
 
+use super::json::{quoted, Json};
+
 use super::{
     customs_of, Address, CarrierAccount, CarrierError, CarrierHttp, Charge, Label, LabelFormat, LabelRequest, LengthUnit, Money, Package,
     Rate, Shipment, TokenSource, Tracking, TrackingEvent, TrackingStatus, WeightUnit,
@@ -282,7 +284,8 @@ impl FedEx {
 
     /// Rates from a rate reply, one per service, priced with the ACCOUNT rate when present.
     pub fn parse_rates(body: &[u8]) -> Result<Vec<Rate>, CarrierError> {
-        let v = read(body)?;
+        let reply = quoted(body);
+        let v = read(&reply)?;
         let out = &v["output"];
         let Some(details) = out["rateReplyDetails"].as_array() else {
             return Err(match alert_error(&out["alerts"]) {
@@ -295,12 +298,13 @@ impl FedEx {
 
     /// The label from a ship reply: tracking numbers (master first) and base64 images per package.
     pub fn parse_label(body: &[u8]) -> Result<Label, CarrierError> {
-        let v = read(body)?;
+        let reply = quoted(body);
+        let v = read(&reply)?;
         let shipment = &v["output"]["transactionShipments"][0];
         if shipment.is_null() {
             return Err(CarrierError::Parse("ship reply without output.transactionShipments".into()));
         }
-        let pieces = shipment["pieceResponses"].as_array().map(Vec::as_slice).unwrap_or_default();
+        let pieces = shipment["pieceResponses"].as_array().unwrap_or_default();
         let mut tracking_numbers: Vec<String> = Vec::new();
         let master = text(&shipment["masterTrackingNumber"])
             .or_else(|| text(&shipment["completedShipmentDetail"]["masterTrackingId"]["trackingNumber"]));
@@ -313,7 +317,7 @@ impl FedEx {
                     tracking_numbers.push(n);
                 }
             }
-            for doc in p["packageDocuments"].as_array().map(Vec::as_slice).unwrap_or_default() {
+            for doc in p["packageDocuments"].as_array().unwrap_or_default() {
                 if doc["contentType"].as_str().is_some_and(|c| c != "LABEL") {
                     continue;
                 }
@@ -349,7 +353,8 @@ impl FedEx {
 
     /// Checks a cancel reply: `cancelledShipment` must be true.
     pub fn parse_cancel(body: &[u8]) -> Result<(), CarrierError> {
-        let v = read(body)?;
+        let reply = quoted(body);
+        let v = read(&reply)?;
         let out = &v["output"];
         match out["cancelledShipment"].as_bool() {
             Some(true) => Ok(()),
@@ -364,7 +369,8 @@ impl FedEx {
 
     /// Tracking of the first number in a track reply; a per-result `error` (HTTP 200) becomes `Rejected`.
     pub fn parse_tracking(body: &[u8]) -> Result<Tracking, CarrierError> {
-        let v = read(body)?;
+        let reply = quoted(body);
+        let v = read(&reply)?;
         let complete = &v["output"]["completeTrackResults"][0];
         let result = &complete["trackResults"][0];
         if result.is_null() {
@@ -384,7 +390,6 @@ impl FedEx {
             .unwrap_or_default();
         let mut events: Vec<TrackingEvent> = result["scanEvents"]
             .as_array()
-            .map(Vec::as_slice)
             .unwrap_or_default()
             .iter()
             .map(|e| {
@@ -421,7 +426,6 @@ impl FedEx {
         };
         let estimated_delivery = result["dateAndTimes"]
             .as_array()
-            .map(Vec::as_slice)
             .unwrap_or_default()
             .iter()
             .find(|d| d["type"].as_str() == Some("ESTIMATED_DELIVERY"))
@@ -642,18 +646,18 @@ fn package(p: &Package, sequence: Option<usize>) -> Value {
 // ---- response pieces ----
 
 /// A FedEx reply with every number as its text.
-fn read(body: &[u8]) -> Result<Value, CarrierError> {
-    super::json::exact(body).map_err(|e| CarrierError::Parse(format!("FedEx reply is not JSON: {e}")))
+fn read(text: &[u8]) -> Result<Json<'_>, CarrierError> {
+    Json::parse(text).map_err(|e| CarrierError::Parse(format!("FedEx reply is not JSON: {e}")))
 }
 
 /// A non-empty string (numbers arrive as strings, see `quote_numbers`).
-fn text(v: &Value) -> Option<String> {
+fn text(v: &Json<'_>) -> Option<String> {
     v.as_str().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string)
 }
 
 /// A decimal from a number's text, exponent form included (`1.5E1`).
-fn decimal(v: &Value) -> Option<Decimal> {
-    super::json::decimal(v)
+fn decimal(v: &Json<'_>) -> Option<Decimal> {
+    v.decimal()
 }
 
 fn money(amount: Decimal, currency: &str) -> Money {
@@ -664,7 +668,7 @@ fn money(amount: Decimal, currency: &str) -> Money {
 }
 
 /// A 200 answer without results but with a WARNING/ERROR alert (e.g. no service to that address).
-fn alert_error(alerts: &Value) -> Option<CarrierError> {
+fn alert_error(alerts: &Json<'_>) -> Option<CarrierError> {
     let a = alerts
         .as_array()?
         .iter()
@@ -677,8 +681,8 @@ fn alert_error(alerts: &Value) -> Option<CarrierError> {
 }
 
 /// Which rated detail prices the quote: what the account pays, else the first, LIST last.
-fn pick_rated(details: &[Value]) -> Option<&Value> {
-    let kind = |d: &Value| d["rateType"].as_str().unwrap_or_default().to_string();
+fn pick_rated<'b, 'a>(details: &'b [Json<'a>]) -> Option<&'b Json<'a>> {
+    let kind = |d: &Json<'_>| d["rateType"].as_str().unwrap_or_default().to_string();
     details
         .iter()
         .find(|d| kind(d) == "ACCOUNT")
@@ -687,9 +691,9 @@ fn pick_rated(details: &[Value]) -> Option<&Value> {
         .or_else(|| details.first())
 }
 
-fn rate(d: &Value) -> Result<Rate, CarrierError> {
+fn rate(d: &Json<'_>) -> Result<Rate, CarrierError> {
     let service_code = text(&d["serviceType"]).ok_or_else(|| CarrierError::Parse("rate reply detail without serviceType".into()))?;
-    let details = d["ratedShipmentDetails"].as_array().map(Vec::as_slice).unwrap_or_default();
+    let details = d["ratedShipmentDetails"].as_array().unwrap_or_default();
     let rated = pick_rated(details).ok_or_else(|| CarrierError::Parse(format!("{service_code}: no ratedShipmentDetails")))?;
     let detail = &rated["shipmentRateDetail"];
     let currency = text(&rated["currency"])
@@ -707,7 +711,7 @@ fn rate(d: &Value) -> Result<Rate, CarrierError> {
         });
     }
     for (list, what) in [(&detail["surCharges"], "surcharge"), (&detail["taxes"], "tax")] {
-        for c in list.as_array().map(Vec::as_slice).unwrap_or_default() {
+        for c in list.as_array().unwrap_or_default() {
             let amount = decimal(&c["amount"]).ok_or_else(|| CarrierError::Parse(format!("{service_code}: {what} without amount")))?;
             breakdown.push(Charge {
                 code: text(&c["type"]).unwrap_or_else(|| what.to_uppercase()),
@@ -776,10 +780,9 @@ fn transit_word(w: &str) -> Option<u32> {
     WORDS.iter().position(|x| *x == head).map(|i| i as u32 + 1)
 }
 
-fn label_charges(shipment: &Value) -> Money {
+fn label_charges(shipment: &Json<'_>) -> Money {
     let rating = shipment["completedShipmentDetail"]["shipmentRating"]["shipmentRateDetails"]
         .as_array()
-        .map(Vec::as_slice)
         .unwrap_or_default();
     let rated = rating
         .iter()
@@ -792,7 +795,7 @@ fn label_charges(shipment: &Value) -> Money {
     }
     // Without shipment rating: the pieces' net charges. The label is already bought,
     // so an unpriced answer must not fail; the currency stays empty when FedEx gives none.
-    let pieces = shipment["pieceResponses"].as_array().map(Vec::as_slice).unwrap_or_default();
+    let pieces = shipment["pieceResponses"].as_array().unwrap_or_default();
     let amount = pieces
         .iter()
         .filter_map(|p| decimal(&p["netChargeAmount"]))
@@ -817,7 +820,7 @@ fn status_of(code: &str) -> Option<TrackingStatus> {
     })
 }
 
-fn location(l: &Value) -> Option<String> {
+fn location(l: &Json<'_>) -> Option<String> {
     let parts: Vec<String> = ["city", "stateOrProvinceCode", "countryCode"]
         .iter()
         .filter_map(|k| text(&l[*k]))
@@ -826,7 +829,7 @@ fn location(l: &Value) -> Option<String> {
 }
 
 /// The date of `2025-03-20` or `2025-03-20T10:30:00-05:00`.
-fn date_prefix(v: &Value) -> Option<Date> {
+fn date_prefix(v: &Json<'_>) -> Option<Date> {
     v.as_str()?.get(..10)?.parse().ok()
 }
 
@@ -869,12 +872,13 @@ mod tests {
 
     #[test]
     fn numbers_keep_their_text() {
-        let v = read(br#"{"a": 15.23, "b": [-0.10, 1.5E1, 3], "c": "x\"1.0"}"#).unwrap();
-        assert_eq!(v["a"], "15.23");
+        let reply = quoted(br#"{"a": 15.23, "b": [-0.10, 1.5E1, 3], "c": "x\"1.0", "d": "2.5e-2"}"#);
+        let v = read(&reply).unwrap();
+        assert_eq!(v["a"].as_str(), Some("15.23"));
         assert_eq!(decimal(&v["b"][0]).unwrap().to_cents(), -10);
         assert_eq!(decimal(&v["b"][1]).unwrap(), Decimal::from_int(15));
-        assert_eq!(v["c"], "x\"1.0");
-        assert_eq!(decimal(&json!("2.5e-2")).unwrap().to_string(), "0.025");
+        assert_eq!(v["c"].as_str(), Some("x\"1.0"));
+        assert_eq!(decimal(&v["d"]).unwrap().to_string(), "0.025");
     }
 
     #[test]

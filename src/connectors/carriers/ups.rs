@@ -7,6 +7,8 @@ use base64::Engine as _;
 use reqwest::header::CONTENT_TYPE;
 use serde_json::{json, Value};
 
+use super::json::{quoted, Json};
+
 use super::{
     customs_of, wrap, Address, CarrierAccount, CarrierError, CarrierHttp, Charge, Label, LabelFormat, LabelRequest, LengthUnit, Money,
     Package, Rate, Reply, Shipment, TokenSource, Tracking, TrackingEvent, TrackingStatus, WeightUnit,
@@ -541,8 +543,9 @@ fn ok(reply: Reply) -> Result<Reply, CarrierError> {
 /// Maps a non-2xx answer: auth, throttling and outages keep their own types
 /// (with UPS's code in the text); other statuses become `Rejected`.
 pub fn error_of(status: u16, body: &[u8]) -> CarrierError {
-    let first = serde_json::from_slice::<Value>(body).ok().and_then(|v| {
-        let e = list(&v["response"]["errors"]).into_iter().next()?.clone();
+    let reply = quoted(body);
+    let first = Json::parse(&reply).ok().and_then(|v| {
+        let e = list(&v["response"]["errors"]).into_iter().next()?;
         Some((text(&e["code"]).unwrap_or_default(), text(&e["message"]).unwrap_or_default()))
     });
     match (status, first) {
@@ -558,40 +561,42 @@ pub fn error_of(status: u16, body: &[u8]) -> CarrierError {
     }
 }
 
-fn read(body: &[u8]) -> Result<Value, CarrierError> {
-    serde_json::from_slice(body).map_err(|e| CarrierError::Parse(format!("invalid JSON from UPS: {e}")))
+/// A UPS reply read from its [`quoted`] text (numbers keep their own text).
+fn read(text: &[u8]) -> Result<Json<'_>, CarrierError> {
+    Json::parse(text).map_err(|e| CarrierError::Parse(format!("invalid JSON from UPS: {e}")))
 }
 
 /// An element that is an array on current versions and a bare object on older ones.
-fn list(v: &Value) -> Vec<&Value> {
+fn list<'a, 'b>(v: &'a Json<'b>) -> Vec<&'a Json<'b>> {
     match v {
-        Value::Array(a) => a.iter().collect(),
-        Value::Null => Vec::new(),
+        Json::Array(a) => a.iter().collect(),
+        Json::Null => Vec::new(),
         other => vec![other],
     }
 }
 
 /// A trimmed, non-empty string (CIE sometimes leaves `&#xD;` in values).
-fn text(v: &Value) -> Option<String> {
-    let s = match v {
-        Value::String(s) => s.replace("&#xD;", ""),
-        Value::Number(n) => n.to_string(),
-        _ => return None,
+fn text(v: &Json<'_>) -> Option<String> {
+    let s = v.as_str()?;
+    let s = if s.contains("&#xD;") {
+        std::borrow::Cow::Owned(s.replace("&#xD;", ""))
+    } else {
+        std::borrow::Cow::Borrowed(s)
     };
     let s = s.trim();
     (!s.is_empty()).then(|| s.to_string())
 }
 
-fn decimal(v: &Value) -> Option<Decimal> {
-    text(v)?.parse().ok()
+fn decimal(v: &Json<'_>) -> Option<Decimal> {
+    super::json::decimal_text(&text(v)?)
 }
 
-fn date(v: &Value) -> Option<Date> {
+fn date(v: &Json<'_>) -> Option<Date> {
     Date::from_x12(&text(v)?).ok()
 }
 
 /// A UPS `{CurrencyCode, MonetaryValue}` element.
-fn money(v: &Value, currency: &str) -> Option<Money> {
+fn money(v: &Json<'_>, currency: &str) -> Option<Money> {
     Some(Money {
         amount: decimal(&v["MonetaryValue"])?,
         currency: text(&v["CurrencyCode"]).unwrap_or_else(|| currency.to_string()),
@@ -600,7 +605,8 @@ fn money(v: &Value, currency: &str) -> Option<Money> {
 
 /// Parses a Rating response into one rate per service.
 pub fn parse_rates(body: &[u8]) -> Result<Vec<Rate>, CarrierError> {
-    let v = read(body)?;
+    let reply = quoted(body);
+    let v = read(&reply)?;
     let r = &v["RateResponse"];
     if r.is_null() {
         return Err(CarrierError::Parse("UPS answer without RateResponse".into()));
@@ -608,7 +614,7 @@ pub fn parse_rates(body: &[u8]) -> Result<Vec<Rate>, CarrierError> {
     Ok(list(&r["RatedShipment"]).into_iter().filter_map(rated_shipment).collect())
 }
 
-fn rated_shipment(s: &Value) -> Option<Rate> {
+fn rated_shipment(s: &Json<'_>) -> Option<Rate> {
     let code = text(&s["Service"]["Code"])?;
     let currency = text(&s["TransportationCharges"]["CurrencyCode"])
         .or_else(|| text(&s["TotalCharges"]["CurrencyCode"]))
@@ -648,7 +654,7 @@ fn rated_shipment(s: &Value) -> Option<Rate> {
 }
 
 /// Base charge, itemized surcharges, options and taxes of the charges actually billed.
-fn breakdown(source: &Value, shipment: &Value, currency: &str) -> Vec<Charge> {
+fn breakdown(source: &Json<'_>, shipment: &Json<'_>, currency: &str) -> Vec<Charge> {
     let mut out = Vec::new();
     let mut push = |code: String, description: Option<String>, amount: Option<Money>| {
         if let Some(amount) = amount {
@@ -683,7 +689,8 @@ fn breakdown(source: &Value, shipment: &Value, currency: &str) -> Vec<Charge> {
 
 /// Parses a Shipping response into a label.
 pub fn parse_label(body: &[u8], service_code: &str, format: LabelFormat) -> Result<Label, CarrierError> {
-    let v = read(body)?;
+    let reply = quoted(body);
+    let v = read(&reply)?;
     let results = &v["ShipmentResponse"]["ShipmentResults"];
     if results.is_null() {
         return Err(CarrierError::Parse("UPS answer without ShipmentResults".into()));
@@ -734,7 +741,8 @@ fn label_image(b64: &str, format: LabelFormat) -> Result<String, CarrierError> {
 
 /// Checks a void response: the summary status must be "1" (voided).
 pub fn parse_void(body: &[u8]) -> Result<(), CarrierError> {
-    let v = read(body)?;
+    let reply = quoted(body);
+    let v = read(&reply)?;
     let status = &v["VoidShipmentResponse"]["SummaryResult"]["Status"];
     match text(&status["Code"]).as_deref() {
         Some("1") => Ok(()),
@@ -764,7 +772,7 @@ pub fn status_of(kind: &str, code: &str, description: &str) -> TrackingStatus {
     }
 }
 
-fn status_parts(s: &Value) -> (TrackingStatus, String, String) {
+fn status_parts(s: &Json<'_>) -> (TrackingStatus, String, String) {
     let kind = text(&s["type"]).unwrap_or_default();
     let code = text(&s["code"]).unwrap_or_default();
     let description = text(&s["description"]).unwrap_or_default();
@@ -773,7 +781,7 @@ fn status_parts(s: &Value) -> (TrackingStatus, String, String) {
 }
 
 /// `YYYYMMDD` + `HHMMSS` (+ offset) → ISO 8601.
-fn instant(date: &Value, time: &Value, offset: &Value) -> Option<String> {
+fn instant(date: &Json<'_>, time: &Json<'_>, offset: &Json<'_>) -> Option<String> {
     let d = Date::from_x12(&text(date)?).ok()?;
     let t = text(time).filter(|t| t.len() == 6 && t.bytes().all(|b| b.is_ascii_digit()));
     let mut s = d.to_string();
@@ -788,7 +796,8 @@ fn instant(date: &Value, time: &Value, offset: &Value) -> Option<String> {
 
 /// Parses a Track v1 response (first package of the first shipment).
 pub fn parse_tracking(body: &[u8]) -> Result<Tracking, CarrierError> {
-    let v = read(body)?;
+    let reply = quoted(body);
+    let v = read(&reply)?;
     let shipment = list(&v["trackResponse"]["shipment"])
         .into_iter()
         .next()

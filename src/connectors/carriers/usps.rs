@@ -26,6 +26,8 @@ use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use serde_json::{json, Map, Value};
+
+use super::json::{quoted, Json};
 use tokio::sync::Mutex;
 
 use super::{
@@ -120,7 +122,8 @@ impl Usps {
         let body = build_payment_authorization(&self.account)?.to_string();
         // Issuing a payment token buys nothing, so it may be retried.
         let r = self.post_json(&url, body).await?;
-        let v = lossless_json(&ok_body(r)?)?;
+        let reply = quoted(&ok_body(r)?);
+        let v = lossless_json(&reply)?;
         let t = str_at(&v, "paymentAuthorizationToken")
             .ok_or_else(|| CarrierError::Parse("payment authorization without paymentAuthorizationToken".into()))?
             .to_string();
@@ -284,14 +287,15 @@ pub fn error_for(status: u16, body: &[u8]) -> CarrierError {
 
 /// `(code, message)` from USPS's error body: the first detailed error when there is one.
 pub fn parse_error(body: &[u8]) -> Option<(String, String)> {
-    let v: Value = serde_json::from_slice(body).ok()?;
+    let reply = quoted(body);
+    let v = Json::parse(&reply).ok()?;
     let e = v.get("error")?;
-    let first = e.get("errors").and_then(Value::as_array).and_then(|a| a.first());
+    let first = e.get("errors").and_then(Json::as_array).and_then(|a| a.first());
+    // A numeric code arrives as its text.
     let code = first
         .and_then(|f| str_at(f, "code"))
         .or_else(|| str_at(e, "code"))
         .map(str::to_string)
-        .or_else(|| e.get("code").map(|c| c.to_string()))
         .unwrap_or_default();
     let message = first
         .and_then(|f| str_at(f, "detail").or_else(|| str_at(f, "title")))
@@ -303,29 +307,29 @@ pub fn parse_error(body: &[u8]) -> Option<(String, String)> {
 
 // ---------------------------------------------------------------- JSON helpers
 
-/// Parses JSON with every number kept as its literal text (a JSON string), so that
-/// amounts can be read exactly with [`Decimal::from_str`].
-pub fn lossless_json(body: &[u8]) -> Result<Value, CarrierError> {
-    super::json::exact(body).map_err(|e| CarrierError::Parse(format!("json: {e}")))
+/// Parses a reply's [`quoted`] text: every number is a string of its literal text,
+/// so that amounts can be read exactly with [`Decimal::from_str`].
+pub fn lossless_json(text: &[u8]) -> Result<Json<'_>, CarrierError> {
+    Json::parse(text).map_err(|e| CarrierError::Parse(format!("json: {e}")))
 }
 
-fn str_at<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
-    v.get(key).and_then(Value::as_str).filter(|s| !s.is_empty())
+fn str_at<'a>(v: &'a Json<'_>, key: &str) -> Option<&'a str> {
+    v.get(key).and_then(Json::as_str).filter(|s| !s.is_empty())
 }
 
-fn arr<'a>(v: &'a Value, key: &str) -> &'a [Value] {
-    v.get(key).and_then(Value::as_array).map(Vec::as_slice).unwrap_or(&[])
+fn arr<'a, 'b>(v: &'a Json<'b>, key: &str) -> &'a [Json<'b>] {
+    v.get(key).and_then(Json::as_array).unwrap_or(&[])
 }
 
 /// An exact decimal from a number read by [`lossless_json`] (or a numeric string).
-fn dec_at(v: &Value, key: &str) -> Option<Decimal> {
-    v.get(key).and_then(Value::as_str).and_then(|s| Decimal::from_str(s.trim()).ok())
+fn dec_at(v: &Json<'_>, key: &str) -> Option<Decimal> {
+    v.get(key).and_then(Json::as_str).and_then(|s| Decimal::from_str(s.trim()).ok())
 }
 
-fn bool_at(v: &Value, key: &str) -> bool {
+fn bool_at(v: &Json<'_>, key: &str) -> bool {
     match v.get(key) {
-        Some(Value::Bool(b)) => *b,
-        Some(Value::String(s)) => s.eq_ignore_ascii_case("true"),
+        Some(Json::Bool(b)) => *b,
+        Some(Json::Str(s)) => s.eq_ignore_ascii_case("true"),
         _ => false,
     }
 }
@@ -813,13 +817,13 @@ pub fn service_name(mail_class: &str) -> String {
 }
 
 /// Whether a rate option is priced the way [`build_label_request`] buys (single piece, no destination entry).
-fn matches_label(option: &Value) -> bool {
+fn matches_label(option: &Json<'_>) -> bool {
     arr(option, "rates").iter().all(|r| {
         str_at(r, "rateIndicator").is_none_or(|i| i == "SP") && str_at(r, "destinationEntryFacilityType").is_none_or(|f| f == "NONE")
     })
 }
 
-fn option_total(option: &Value) -> Option<Decimal> {
+fn option_total(option: &Json<'_>) -> Option<Decimal> {
     dec_at(option, "totalPrice")
         .or_else(|| dec_at(option, "totalBasePrice"))
         .or_else(|| {
@@ -835,7 +839,8 @@ fn option_total(option: &Value) -> Option<Decimal> {
 /// [`build_label_request`] can buy (single piece, no destination entry); options priced
 /// otherwise (flat rate, destination entry) are left out, as the label would cost something else.
 pub fn parse_rates(body: &[u8]) -> Result<Vec<Rate>, CarrierError> {
-    let v = lossless_json(body)?;
+    let reply = quoted(body);
+    let v = lossless_json(&reply)?;
     let mut out: Vec<Rate> = Vec::new();
     for pricing in arr(&v, "pricingOptions") {
         for so in arr(pricing, "shippingOptions") {
@@ -861,7 +866,7 @@ pub fn parse_rates(body: &[u8]) -> Result<Vec<Rate>, CarrierError> {
     Ok(out)
 }
 
-fn rate_from_option(class: &str, option: &Value, total: Decimal) -> Rate {
+fn rate_from_option(class: &str, option: &Json<'_>, total: Decimal) -> Rate {
     let mut breakdown = Vec::new();
     for r in arr(option, "rates") {
         if let Some(price) = dec_at(r, "price") {
@@ -896,18 +901,18 @@ fn rate_from_option(class: &str, option: &Value, total: Decimal) -> Rate {
             }
         }
     }
-    let commitment = option.get("commitment").cloned().unwrap_or(Value::Null);
+    let commitment = &option["commitment"];
     Rate {
         carrier: CARRIER.into(),
         service_code: class.to_string(),
         service_name: service_name(class),
         total: usd(total),
         breakdown,
-        transit_days: str_at(&commitment, "name").and_then(transit_days),
-        estimated_delivery: str_at(&commitment, "expectedDeliveryDate")
-            .or_else(|| str_at(&commitment, "scheduleDeliveryDate"))
+        transit_days: str_at(commitment, "name").and_then(transit_days),
+        estimated_delivery: str_at(commitment, "expectedDeliveryDate")
+            .or_else(|| str_at(commitment, "scheduleDeliveryDate"))
             .and_then(date_prefix),
-        guaranteed: bool_at(&commitment, "guaranteedDelivery"),
+        guaranteed: bool_at(commitment, "guaranteedDelivery"),
     }
 }
 
@@ -1014,7 +1019,7 @@ fn image_base64(content: &[u8]) -> Result<String, CarrierError> {
 /// A label from the `/labels/v3/label` answer: multipart (`labelMetadata` JSON +
 /// `labelImage` base64) or the single JSON document (`application/vnd.usps.labels+json`).
 pub fn parse_label(content_type: &str, body: &[u8], service_code: &str, format: LabelFormat) -> Result<Label, CarrierError> {
-    let (meta, image) = if content_type.trim_start().to_ascii_lowercase().starts_with("multipart/") {
+    let (meta_text, image) = if content_type.trim_start().to_ascii_lowercase().starts_with("multipart/") {
         let parts = multipart_parts(content_type, body)?;
         let meta = parts
             .iter()
@@ -1026,20 +1031,25 @@ pub fn parse_label(content_type: &str, body: &[u8], service_code: &str, format: 
             .find(|(n, _, _)| n == "labelImage")
             .or_else(|| parts.iter().find(|(n, ct, _)| n.is_empty() && !ct.contains("json")))
             .ok_or_else(|| CarrierError::Parse("multipart label without labelImage".into()))?;
-        (lossless_json(meta.2)?, image_base64(image.2)?)
+        (quoted(meta.2), Some(image_base64(image.2)?))
     } else {
-        let v = lossless_json(body)?;
-        let image = str_at(&v, "labelImage").ok_or_else(|| CarrierError::Parse("label answer without labelImage".into()))?;
-        let image = image_base64(image.as_bytes())?;
-        let meta = v.get("labelMetadata").filter(|m| m.is_object()).cloned().unwrap_or(v);
-        (meta, image)
+        (quoted(body), None)
     };
-    let tracking = str_at(&meta, "trackingNumber")
-        .or_else(|| str_at(&meta, "internationalTrackingNumber"))
+    let v = lossless_json(&meta_text)?;
+    let (meta, image) = match image {
+        Some(image) => (&v, image),
+        None => {
+            let image = str_at(&v, "labelImage").ok_or_else(|| CarrierError::Parse("label answer without labelImage".into()))?;
+            let image = image_base64(image.as_bytes())?;
+            (v.get("labelMetadata").filter(|m| m.is_object()).unwrap_or(&v), image)
+        }
+    };
+    let tracking = str_at(meta, "trackingNumber")
+        .or_else(|| str_at(meta, "internationalTrackingNumber"))
         .ok_or_else(|| CarrierError::Parse("label metadata without trackingNumber".into()))?;
-    let postage = dec_at(&meta, "postage").ok_or_else(|| CarrierError::Parse("label metadata without postage".into()))?;
+    let postage = dec_at(meta, "postage").ok_or_else(|| CarrierError::Parse("label metadata without postage".into()))?;
     // `postage` excludes the extra services, which are billed on top.
-    let total = arr(&meta, "extraServices")
+    let total = arr(meta, "extraServices")
         .iter()
         .filter_map(|e| dec_at(e, "price"))
         .fold(postage, |a, b| a + b);
@@ -1056,7 +1066,8 @@ pub fn parse_label(content_type: &str, body: &[u8], service_code: &str, format: 
 
 /// Checks a cancel answer: `CANCELED` is done; `DISPUTED` means USPS reviews the refund.
 pub fn parse_cancel(body: &[u8]) -> Result<(), CarrierError> {
-    let v = lossless_json(body)?;
+    let reply = quoted(body);
+    let v = lossless_json(&reply)?;
     match str_at(&v, "status") {
         Some(s) if s.eq_ignore_ascii_case("CANCELED") || s.eq_ignore_ascii_case("CANCELLED") => Ok(()),
         Some(s) => Err(CarrierError::Rejected {
@@ -1132,7 +1143,7 @@ pub fn normalize_status(code: &str, text: &str) -> TrackingStatus {
     }
 }
 
-fn event_time(e: &Value) -> String {
+fn event_time(e: &Json<'_>) -> String {
     let local = str_at(e, "eventTimestamp").unwrap_or("");
     let has_offset = local.ends_with('Z') || local.get(19..).is_some_and(|t| t.contains(['+', '-']));
     match (local.is_empty(), str_at(e, "GMTOffset"), str_at(e, "GMTTimestamp")) {
@@ -1143,7 +1154,7 @@ fn event_time(e: &Value) -> String {
     }
 }
 
-fn event_location(e: &Value) -> Option<String> {
+fn event_location(e: &Json<'_>) -> Option<String> {
     let parts: Vec<&str> = ["eventCity", "eventState", "eventZIP", "eventCountry"]
         .iter()
         .filter_map(|k| str_at(e, k))
@@ -1153,7 +1164,8 @@ fn event_location(e: &Value) -> Option<String> {
 
 /// Tracking from a `TrackingDetails` answer (events newest first).
 pub fn parse_tracking(body: &[u8]) -> Result<Tracking, CarrierError> {
-    let v = lossless_json(body)?;
+    let reply = quoted(body);
+    let v = lossless_json(&reply)?;
     let number = str_at(&v, "trackingNumber").ok_or_else(|| CarrierError::Parse("tracking answer without trackingNumber".into()))?;
     let mut events: Vec<(String, TrackingEvent)> = arr(&v, "trackingEvents")
         .iter()

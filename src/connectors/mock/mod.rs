@@ -61,13 +61,15 @@ pub struct MockState {
 }
 
 impl MockState {
-    /// The text of `fixtures/carriers/<carrier>/<name>`.
+    /// The text of `fixtures/carriers/<carrier>/<name>`; JSON without the indentation
+    /// (the files are indented for reading, carriers answer minified JSON).
     pub fn fixture(&self, name: &str) -> String {
         if let Some(text) = self.cache.lock().ok().and_then(|c| c.get(name).cloned()) {
             return text;
         }
         let text = std::fs::read_to_string(self.fixtures.join(self.carrier).join(name))
             .unwrap_or_else(|e| panic!("fixture {}/{name}: {e}", self.carrier));
+        let text = if name.ends_with(".json") { minify(&text) } else { text };
         if let Ok(mut c) = self.cache.lock() {
             c.insert(name.to_string(), text.clone());
         }
@@ -131,6 +133,27 @@ impl MockState {
         }
         r.content_type(ct).body(body)
     }
+}
+
+/// JSON without the whitespace between tokens.
+fn minify(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let (mut in_string, mut escaped) = (false, false);
+    for c in text.chars() {
+        if in_string {
+            out.push(c);
+            match (escaped, c) {
+                (true, _) => escaped = false,
+                (false, '\\') => escaped = true,
+                (false, '"') => in_string = false,
+                _ => {}
+            }
+        } else if !c.is_ascii_whitespace() {
+            in_string = c == '"';
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// What a carrier mock module provides.
@@ -281,4 +304,35 @@ pub fn start_all(fixtures: PathBuf, first_port: u16, workers: usize) -> std::io:
             start(m, fixtures.clone(), &addr, workers)
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn minified_fixtures_read_the_same() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/carriers");
+        let mut seen = 0;
+        for carrier in std::fs::read_dir(dir).unwrap() {
+            for f in std::fs::read_dir(carrier.unwrap().path()).unwrap() {
+                let path = f.unwrap().path();
+                if path.extension().is_some_and(|e| e == "json") {
+                    let text = std::fs::read_to_string(&path).unwrap();
+                    let small = minify(&text);
+                    let parsed: serde_json::Value = serde_json::from_str(&text).unwrap();
+                    assert_eq!(
+                        serde_json::from_str::<serde_json::Value>(&small).unwrap(),
+                        parsed,
+                        "{}",
+                        path.display()
+                    );
+                    assert!(!small.contains("\n  "), "{}", path.display());
+                    seen += 1;
+                }
+            }
+        }
+        assert!(seen > 20);
+        assert_eq!(minify("{ \"a b\" : [ 1, \"x \\\" y\" ] }"), r#"{"a b":[1,"x \" y"]}"#);
+    }
 }

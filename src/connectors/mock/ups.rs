@@ -382,7 +382,10 @@ async fn rating(state: web::Data<MockState>, req: HttpRequest, path: web::Path<(
             }
         }
     }
-    HttpResponse::Ok().content_type("application/json").body(answer.to_string())
+    // `to_vec` writes straight to bytes; `Display` goes through the formatter per token.
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(serde_json::to_vec(&answer).unwrap_or_default())
 }
 
 async fn ship(state: web::Data<MockState>, req: HttpRequest, path: web::Path<String>, body: web::Bytes) -> HttpResponse {
