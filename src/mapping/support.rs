@@ -21,7 +21,7 @@ fn present<'a>(seg: &Fields<'a>, n: usize) -> Option<&'a str> {
 
 /// Element `n` as borrowed text, required.
 fn required<'a>(seg: &Fields<'a>, id: &'static str, n: usize) -> Result<&'a str, MappingError> {
-    present(seg, n).ok_or(MappingError::Invalid {
+    present(seg, n).ok_or_else(|| MappingError::Invalid {
         segment: id,
         element: n,
         reason: "value is missing".into(),

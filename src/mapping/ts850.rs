@@ -37,7 +37,7 @@ pub fn read(set: &TransactionSet, partner: Option<&PartnerProfile>) -> Result<Pu
         let in_lines = !lines.is_empty();
         match seg.id() {
             b"BEG" => {
-                let purpose = Purpose::from_code(seg.text(1)).ok_or(MappingError::Invalid {
+                let purpose = Purpose::from_code(seg.text(1)).ok_or_else(|| MappingError::Invalid {
                     segment: "BEG",
                     element: 1,
                     reason: format!("unknown purpose code {:?}", seg.text(1)),
