@@ -1,6 +1,6 @@
 //! 850 Purchase Order ⇄ [`PurchaseOrder`].
 
-use crate::model::{Decimal, Party, PoLine, PurchaseOrder, Purpose};
+use crate::model::{Decimal, Party, PoLine, PurchaseOrder, Purpose, Text};
 use crate::x12::envelope::TransactionSet;
 use crate::x12::tree::OwnedSegment as S;
 
@@ -66,7 +66,7 @@ pub fn read(set: &TransactionSet, partner: Option<&PartnerProfile>) -> Result<Pu
             }
             b"PO1" => {
                 let mut line = PoLine {
-                    line_number: opt(&seg, 1).unwrap_or_else(|| (lines.len() + 1).to_string()),
+                    line_number: opt(&seg, 1).unwrap_or_else(|| (lines.len() + 1).to_string().into()),
                     buyer_part_number: None,
                     vendor_part_number: None,
                     upc: None,
@@ -83,7 +83,7 @@ pub fn read(set: &TransactionSet, partner: Option<&PartnerProfile>) -> Result<Pu
                         _ => continue,
                     };
                     if slot.is_none() {
-                        *slot = Some(v.to_owned());
+                        *slot = Some(v.into());
                     }
                 }
                 if let Some(p) = partner {
@@ -108,7 +108,7 @@ pub fn read(set: &TransactionSet, partner: Option<&PartnerProfile>) -> Result<Pu
         po_date,
         purpose,
         order_type,
-        currency: currency.or_else(|| partner.and_then(|p| p.defaults.currency.clone())),
+        currency: currency.or_else(|| partner.and_then(|p| p.defaults.currency.as_deref()).map(Text::from)),
         buyer,
         ship_to,
         bill_to,
