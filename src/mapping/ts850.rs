@@ -25,7 +25,7 @@ pub fn read(set: &TransactionSet, partner: Option<&PartnerProfile>) -> Result<Pu
     let (mut buyer, mut ship_to, mut bill_to) = (None::<Party>, None::<Party>, None::<Party>);
     let mut slot = Slot::Other;
     let mut lines: Vec<PoLine> = Vec::new();
-    for seg in set.segments() {
+    for (i, seg) in set.segments().enumerate() {
         // Split only the segments read below (ST, REF, CTT and SE are not).
         if !matches!(
             seg.id(),
@@ -65,6 +65,10 @@ pub fn read(set: &TransactionSet, partner: Option<&PartnerProfile>) -> Result<Pu
                 }
             }
             b"PO1" => {
+                if lines.is_empty() {
+                    // Lines are mostly PO1 + PID: half the segments left is room for all.
+                    lines.reserve(set.len().saturating_sub(i) / 2);
+                }
                 let mut line = PoLine {
                     line_number: opt(&seg, 1).unwrap_or_else(|| (lines.len() + 1).to_string().into()),
                     buyer_part_number: None,

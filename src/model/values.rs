@@ -17,6 +17,7 @@ pub struct Text(compact_str::CompactString);
 
 impl Text {
     /// The text.
+    #[inline]
     pub fn as_str(&self) -> &str {
         self.0.as_str()
     }
@@ -24,6 +25,7 @@ impl Text {
 
 impl std::ops::Deref for Text {
     type Target = str;
+    #[inline]
     fn deref(&self) -> &str {
         self.0.as_str()
     }
@@ -42,6 +44,7 @@ impl std::borrow::Borrow<str> for Text {
 }
 
 impl From<&str> for Text {
+    #[inline]
     fn from(s: &str) -> Self {
         Self(s.into())
     }
