@@ -7,7 +7,7 @@
 use serde_json::{json, Value};
 
 use crate::mapping::{render, RenderOptions};
-use crate::model::{Date, Decimal, Party, PoLine, PurchaseOrder, Purpose};
+use crate::model::{Date, Decimal, Party, PoLine, PurchaseOrder, Purpose, Text};
 use crate::replenishment::{plan, DealerPolicy, OrderLine, ReplenishmentRequest, Route};
 use crate::store::{self, enqueue, new_id, now_ms, sha256_hex, ApiKey, DealerOrder, NewDealerOrder, NewDocument, NewMessage, Scope};
 use crate::x12::writer::now_utc;
@@ -39,26 +39,26 @@ fn purchase_order(policy: &DealerPolicy, po_number: &str, today: Date, lines: &[
     let lines: Vec<PoLine> = lines
         .iter()
         .map(|l| PoLine {
-            line_number: l.line_number.to_string(),
+            line_number: l.line_number.to_string().into(),
             buyer_part_number: None,
-            vendor_part_number: Some(l.part.clone()),
+            vendor_part_number: Some(l.part.as_str().into()),
             upc: None,
             description: None,
             quantity: Decimal::from_int(l.quantity),
-            uom: l.uom.clone(),
+            uom: l.uom.as_str().into(),
             unit_price: None,
         })
         .collect();
     PurchaseOrder {
-        po_number: po_number.to_string(),
+        po_number: po_number.into(),
         po_date: today,
         purpose: Purpose::Original,
         order_type: Some("SA".into()),
-        currency: policy.currency.clone(),
+        currency: policy.currency.as_deref().map(Text::from),
         buyer: Some(Party {
-            name: Some(policy.name.clone()),
+            name: Some(policy.name.as_str().into()),
             id_qualifier: Some("92".into()),
-            id: Some(policy.code.clone()),
+            id: Some(policy.code.as_str().into()),
             ..Party::default()
         }),
         ship_to: policy.ship_to.clone(),

@@ -272,12 +272,12 @@ impl Gateway {
                         owner: partner.id.clone(),
                         partner: partner.id.clone(),
                         direction: "inbound",
-                        set_id: t.set.clone(),
+                        set_id: t.set.to_string(),
                         reference: json.get("document").and_then(reference),
                         interchange_id: Some(interchange_id.clone()),
                         interchange_control: Some(o.header.control_number.clone()),
-                        group_control: Some(t.group_control_number.clone()),
-                        set_control: Some(t.control_number.clone()),
+                        group_control: Some(t.group_control_number.to_string()),
+                        set_control: Some(t.control_number.to_string()),
                         status: status.into(),
                         document: json.to_string(),
                         ..NewDocument::default()
@@ -321,8 +321,8 @@ impl Gateway {
                 }
                 documents.push(DocumentReceipt {
                     id: doc_id,
-                    set: t.set.clone(),
-                    control_number: t.control_number.clone(),
+                    set: t.set.to_string(),
+                    control_number: t.control_number.to_string(),
                     accepted,
                     message_id,
                 });

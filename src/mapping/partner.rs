@@ -9,6 +9,7 @@ use std::path::Path;
 
 use serde::Deserialize;
 
+use crate::model::Text;
 use crate::x12::ack::AckKind;
 use crate::x12::writer::EnvelopeParties;
 use crate::x12::Delimiters;
@@ -234,14 +235,14 @@ impl PartnerProfile {
     }
 
     /// Applies part-number and unit cross-references to one line.
-    pub fn apply_line_cross_reference(&self, buyer: &mut Option<String>, vendor: &mut Option<String>, uom: &mut String) {
+    pub fn apply_line_cross_reference(&self, buyer: &mut Option<Text>, vendor: &mut Option<Text>, uom: &mut Text) {
         if vendor.is_none() {
-            if let Some(v) = buyer.as_ref().and_then(|b| self.cross_reference.part_numbers.get(b)) {
-                *vendor = Some(v.clone());
+            if let Some(v) = buyer.as_deref().and_then(|b| self.cross_reference.part_numbers.get(b)) {
+                *vendor = Some(v.into());
             }
         }
         if let Some(u) = self.cross_reference.uom.get(uom.as_str()) {
-            *uom = u.clone();
+            *uom = u.into();
         }
     }
 }

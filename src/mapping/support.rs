@@ -8,9 +8,9 @@ use crate::x12::Fields;
 
 use super::MappingError;
 
-/// Element `n` as an owned string, `None` when empty.
-pub fn opt(seg: &Fields<'_>, n: usize) -> Option<String> {
-    present(seg, n).map(str::to_owned)
+/// Element `n` as an owned string (`String` or `Text`), `None` when empty.
+pub fn opt<'a, T: From<&'a str>>(seg: &Fields<'a>, n: usize) -> Option<T> {
+    present(seg, n).map(T::from)
 }
 
 /// Element `n` as borrowed text, `None` when empty.
@@ -21,16 +21,16 @@ fn present<'a>(seg: &Fields<'a>, n: usize) -> Option<&'a str> {
 
 /// Element `n` as borrowed text, required.
 fn required<'a>(seg: &Fields<'a>, id: &'static str, n: usize) -> Result<&'a str, MappingError> {
-    present(seg, n).ok_or(MappingError::Invalid {
+    present(seg, n).ok_or_else(|| MappingError::Invalid {
         segment: id,
         element: n,
         reason: "value is missing".into(),
     })
 }
 
-/// Element `n`, required.
-pub fn req(seg: &Fields<'_>, id: &'static str, n: usize) -> Result<String, MappingError> {
-    required(seg, id, n).map(str::to_owned)
+/// Element `n` as an owned string (`String` or `Text`), required.
+pub fn req<'a, T: From<&'a str>>(seg: &Fields<'a>, id: &'static str, n: usize) -> Result<T, MappingError> {
+    required(seg, id, n).map(T::from)
 }
 
 /// Element `n` as a CCYYMMDD date, required.
@@ -126,7 +126,10 @@ pub fn party_segments(entity: &str, p: &Party) -> Vec<crate::x12::tree::OwnedSeg
 }
 
 /// Product id pairs to append to a segment: only those present.
-pub fn with_ids(mut seg: crate::x12::tree::OwnedSegment, ids: &[(&str, &Option<String>)]) -> crate::x12::tree::OwnedSegment {
+pub fn with_ids<T: Clone + Into<String>>(
+    mut seg: crate::x12::tree::OwnedSegment,
+    ids: &[(&str, &Option<T>)],
+) -> crate::x12::tree::OwnedSegment {
     for (q, v) in ids {
         if let Some(v) = v {
             seg = seg.el(*q).el(v.clone());

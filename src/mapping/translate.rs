@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use crate::model::Document;
+use crate::model::{Document, Text};
 use crate::x12::ack::{check, CheckReport};
 use crate::x12::envelope::TransactionSet;
 use crate::x12::schema::Registry;
@@ -15,16 +15,16 @@ use super::{ts810, ts850, ts855, ts856, ts997, MappingError};
 #[derive(Debug, Clone, Serialize)]
 pub struct Translated {
     /// ST01.
-    pub set: String,
+    pub set: Text,
     /// ST02.
-    pub control_number: String,
+    pub control_number: Text,
     /// GS06 of its group.
-    pub group_control_number: String,
+    pub group_control_number: Text,
     /// ISA sender id.
-    pub sender: String,
+    pub sender: Text,
     /// The partner profile matched by the ISA sender, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub partner: Option<String>,
+    pub partner: Option<Text>,
     /// True when the set passed validation.
     pub accepted: bool,
     /// The document, tagged with `type`.
@@ -59,11 +59,11 @@ pub fn translate<S: SegmentSource>(registry: &Registry, partners: &Partners, sou
             Err(e) => (None, Some(e.to_string())),
         };
         emit(Translated {
-            set: set.id.clone(),
-            control_number: set.control_number.clone(),
-            group_control_number: group.control_number.clone(),
-            sender: group.sender.clone(),
-            partner: partner.map(|p| p.id.clone()),
+            set: set.id.as_str().into(),
+            control_number: set.control_number.as_str().into(),
+            group_control_number: group.control_number.as_str().into(),
+            sender: group.sender.as_str().into(),
+            partner: partner.map(|p| p.id.as_str().into()),
             accepted: r.accepted(),
             document,
             error,

@@ -48,7 +48,7 @@ pub fn read(set: &TransactionSet) -> Result<Invoice, MappingError> {
                     line_number: opt(&seg, 1).unwrap_or_else(|| (lines.len() + 1).to_string()),
                     quantity: decimal(&seg, "IT1", 2)?,
                     uom: req(&seg, "IT1", 3)?,
-                    unit_price: amount(&seg, "IT1", 4)?.ok_or(MappingError::Invalid {
+                    unit_price: amount(&seg, "IT1", 4)?.ok_or_else(|| MappingError::Invalid {
                         segment: "IT1",
                         element: 4,
                         reason: "value is missing".into(),

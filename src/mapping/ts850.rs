@@ -1,6 +1,6 @@
 //! 850 Purchase Order ⇄ [`PurchaseOrder`].
 
-use crate::model::{Decimal, Party, PoLine, PurchaseOrder, Purpose};
+use crate::model::{Decimal, Party, PoLine, PurchaseOrder, Purpose, Text};
 use crate::x12::envelope::TransactionSet;
 use crate::x12::tree::OwnedSegment as S;
 
@@ -25,7 +25,7 @@ pub fn read(set: &TransactionSet, partner: Option<&PartnerProfile>) -> Result<Pu
     let (mut buyer, mut ship_to, mut bill_to) = (None::<Party>, None::<Party>, None::<Party>);
     let mut slot = Slot::Other;
     let mut lines: Vec<PoLine> = Vec::new();
-    for seg in set.segments() {
+    for (i, seg) in set.segments().enumerate() {
         // Split only the segments read below (ST, REF, CTT and SE are not).
         if !matches!(
             seg.id(),
@@ -37,7 +37,7 @@ pub fn read(set: &TransactionSet, partner: Option<&PartnerProfile>) -> Result<Pu
         let in_lines = !lines.is_empty();
         match seg.id() {
             b"BEG" => {
-                let purpose = Purpose::from_code(seg.text(1)).ok_or(MappingError::Invalid {
+                let purpose = Purpose::from_code(seg.text(1)).ok_or_else(|| MappingError::Invalid {
                     segment: "BEG",
                     element: 1,
                     reason: format!("unknown purpose code {:?}", seg.text(1)),
@@ -65,8 +65,12 @@ pub fn read(set: &TransactionSet, partner: Option<&PartnerProfile>) -> Result<Pu
                 }
             }
             b"PO1" => {
+                if lines.is_empty() {
+                    // Lines are mostly PO1 + PID: half the segments left is room for all.
+                    lines.reserve(set.len().saturating_sub(i) / 2);
+                }
                 let mut line = PoLine {
-                    line_number: opt(&seg, 1).unwrap_or_else(|| (lines.len() + 1).to_string()),
+                    line_number: opt(&seg, 1).unwrap_or_else(|| (lines.len() + 1).to_string().into()),
                     buyer_part_number: None,
                     vendor_part_number: None,
                     upc: None,
@@ -83,7 +87,7 @@ pub fn read(set: &TransactionSet, partner: Option<&PartnerProfile>) -> Result<Pu
                         _ => continue,
                     };
                     if slot.is_none() {
-                        *slot = Some(v.to_owned());
+                        *slot = Some(v.into());
                     }
                 }
                 if let Some(p) = partner {
@@ -108,7 +112,7 @@ pub fn read(set: &TransactionSet, partner: Option<&PartnerProfile>) -> Result<Pu
         po_date,
         purpose,
         order_type,
-        currency: currency.or_else(|| partner.and_then(|p| p.defaults.currency.clone())),
+        currency: currency.or_else(|| partner.and_then(|p| p.defaults.currency.as_deref()).map(Text::from)),
         buyer,
         ship_to,
         bill_to,

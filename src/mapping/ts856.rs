@@ -103,7 +103,7 @@ pub fn read(set: &TransactionSet) -> Result<ShipNotice, MappingError> {
             }
             b"TD5" if level == b'S' && notice_carrier.is_none() => notice_carrier = opt(&seg, 3),
             b"TD1" if level == b'S' && weight.is_none() => {
-                if let Some(w) = opt(&seg, 7) {
+                if let Some(w) = opt::<String>(&seg, 7) {
                     weight = Some(w.parse::<Decimal>().map_err(|e| MappingError::Invalid {
                         segment: "TD1",
                         element: 7,

@@ -5,38 +5,47 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::values::{Amount, Date, Decimal};
+use super::values::{Amount, Date, Decimal, Text};
 
 /// A party with its address: buyer, ship-to, bill-to, ship-from, remit-to.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema, ToSchema)]
 pub struct Party {
     /// Name (N102).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub name: Option<Text>,
     /// Identification code qualifier (N103: 92, 91, 1, UL…).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id_qualifier: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub id_qualifier: Option<Text>,
     /// Identification code (N104).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub id: Option<Text>,
     /// First address line (N301).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub address1: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub address1: Option<Text>,
     /// Second address line (N302).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub address2: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub address2: Option<Text>,
     /// City (N401).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub city: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub city: Option<Text>,
     /// State or province (N402).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub state: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub state: Option<Text>,
     /// Postal code (N403).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub postal_code: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub postal_code: Option<Text>,
     /// ISO country code (N404).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub country: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub country: Option<Text>,
 }
 
 /// Why a purchase order was sent (BEG01).
@@ -88,23 +97,29 @@ impl Purpose {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema, ToSchema)]
 pub struct PoLine {
     /// PO101.
-    pub line_number: String,
+    #[schema(value_type = String)]
+    pub line_number: Text,
     /// Buyer's part number (BP).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub buyer_part_number: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub buyer_part_number: Option<Text>,
     /// Vendor's part number (VP), after the partner's cross-reference.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub vendor_part_number: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub vendor_part_number: Option<Text>,
     /// UPC (UP), if sent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub upc: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub upc: Option<Text>,
     /// Free-form description (PID05).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub description: Option<Text>,
     /// Quantity ordered (PO102).
     pub quantity: Decimal,
     /// Unit of measure (PO103).
-    pub uom: String,
+    #[schema(value_type = String)]
+    pub uom: Text,
     /// Unit price as sent (PO104).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unit_price: Option<Amount>,
@@ -114,17 +129,20 @@ pub struct PoLine {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema, ToSchema)]
 pub struct PurchaseOrder {
     /// BEG03.
-    pub po_number: String,
+    #[schema(value_type = String)]
+    pub po_number: Text,
     /// BEG05.
     pub po_date: Date,
     /// BEG01.
     pub purpose: Purpose,
     /// BEG02 (SA stand-alone, NE new order, RO rush…).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub order_type: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub order_type: Option<Text>,
     /// CUR02.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub currency: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub currency: Option<Text>,
     /// N1*BY.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub buyer: Option<Party>,
@@ -136,7 +154,8 @@ pub struct PurchaseOrder {
     pub bill_to: Option<Party>,
     /// TD503, the carrier's SCAC.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub carrier: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub carrier: Option<Text>,
     /// DTM*002, requested delivery.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub requested_delivery: Option<Date>,
@@ -194,7 +213,7 @@ impl PurchaseOrderAck {
     /// An acknowledgment that accepts every line of `po` as ordered.
     pub fn accepting(po: &PurchaseOrder) -> Self {
         Self {
-            po_number: po.po_number.clone(),
+            po_number: po.po_number.to_string(),
             po_date: po.po_date,
             ack_type: "AD".into(),
             ack_date: None,
@@ -202,12 +221,12 @@ impl PurchaseOrderAck {
                 .lines
                 .iter()
                 .map(|l| PoAckLine {
-                    line_number: l.line_number.clone(),
+                    line_number: l.line_number.to_string(),
                     status: "IA".into(),
                     quantity: l.quantity,
-                    uom: l.uom.clone(),
-                    vendor_part_number: l.vendor_part_number.clone(),
-                    buyer_part_number: l.buyer_part_number.clone(),
+                    uom: l.uom.to_string(),
+                    vendor_part_number: l.vendor_part_number.as_deref().map(String::from),
+                    buyer_part_number: l.buyer_part_number.as_deref().map(String::from),
                     unit_price: l.unit_price.clone(),
                     date: None,
                 })

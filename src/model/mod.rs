@@ -9,7 +9,7 @@ mod documents;
 mod values;
 
 pub use documents::*;
-pub use values::{Amount, Date, Decimal, ValueError};
+pub use values::{Amount, Date, Decimal, Text, ValueError};
 
 /// JSON Schema of every canonical document, by name.
 pub fn schema() -> serde_json::Value {

@@ -1,4 +1,4 @@
-//! Value types: dates, exact decimals and money amounts.
+//! Value types: text, dates, exact decimals and money amounts.
 
 use std::fmt;
 use std::str::FromStr;
@@ -7,6 +7,141 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use utoipa::openapi::schema::{ObjectBuilder, Schema, SchemaFormat, SchemaType, Type};
 use utoipa::openapi::{KnownFormat, RefOr};
+
+/// Text of a document field. Values of up to 24 bytes (nearly every X12
+/// element) are stored inline, so reading a document allocates little;
+/// in JSON, JSON Schema and OpenAPI it is a plain string.
+#[derive(Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Text(compact_str::CompactString);
+
+impl Text {
+    /// The text.
+    #[inline]
+    pub fn as_str(&self) -> &str {
+        self.0.as_str()
+    }
+}
+
+impl std::ops::Deref for Text {
+    type Target = str;
+    #[inline]
+    fn deref(&self) -> &str {
+        self.0.as_str()
+    }
+}
+
+impl AsRef<str> for Text {
+    fn as_ref(&self) -> &str {
+        self.0.as_str()
+    }
+}
+
+impl std::borrow::Borrow<str> for Text {
+    fn borrow(&self) -> &str {
+        self.0.as_str()
+    }
+}
+
+impl From<&str> for Text {
+    #[inline]
+    fn from(s: &str) -> Self {
+        Self(s.into())
+    }
+}
+
+impl From<String> for Text {
+    fn from(s: String) -> Self {
+        Self(s.into())
+    }
+}
+
+impl From<&String> for Text {
+    fn from(s: &String) -> Self {
+        Self(s.into())
+    }
+}
+
+impl From<Text> for String {
+    fn from(t: Text) -> Self {
+        t.0.into()
+    }
+}
+
+impl FromStr for Text {
+    type Err = std::convert::Infallible;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(s.into())
+    }
+}
+
+impl fmt::Display for Text {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self.as_str(), f)
+    }
+}
+
+impl fmt::Debug for Text {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl PartialEq<str> for Text {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<&str> for Text {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl PartialEq<String> for Text {
+    fn eq(&self, other: &String) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<Text> for str {
+    fn eq(&self, other: &Text) -> bool {
+        self == other.as_str()
+    }
+}
+
+impl PartialEq<Text> for &str {
+    fn eq(&self, other: &Text) -> bool {
+        *self == other.as_str()
+    }
+}
+
+impl PartialEq<Text> for String {
+    fn eq(&self, other: &Text) -> bool {
+        self == other.as_str()
+    }
+}
+
+impl JsonSchema for Text {
+    fn is_referenceable() -> bool {
+        false
+    }
+    fn schema_name() -> String {
+        String::schema_name()
+    }
+    fn json_schema(gen: &mut schemars::gen::SchemaGenerator) -> schemars::schema::Schema {
+        String::json_schema(gen)
+    }
+}
+
+impl utoipa::PartialSchema for Text {
+    fn schema() -> RefOr<Schema> {
+        String::schema()
+    }
+}
+
+impl utoipa::ToSchema for Text {}
 
 /// A value that does not parse.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -420,7 +555,7 @@ impl utoipa::ToSchema for Decimal {}
 
 /// A price as written (`16.00`, `0.125`): a decimal string whose text is kept.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct Amount(String);
+pub struct Amount(Text);
 
 impl Amount {
     /// The value as a decimal.
@@ -438,7 +573,7 @@ impl FromStr for Amount {
     type Err = ValueError;
     fn from_str(s: &str) -> Result<Self, ValueError> {
         s.parse::<Decimal>().map_err(|_| invalid("amount", s))?;
-        Ok(Self(s.to_string()))
+        Ok(Self(s.into()))
     }
 }
 

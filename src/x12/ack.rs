@@ -168,11 +168,8 @@ pub fn check<S: SegmentSource>(
                 });
             }
             Event::TransactionSet(set) => {
-                let (header, version) = match group.as_ref() {
-                    Some(g) => (&g.header, g.header.version.clone()),
-                    None => (&no_group, String::new()),
-                };
-                let r = validate_set(registry, &version, &set);
+                let header = group.as_ref().map_or(&no_group, |g| &g.header);
+                let r = validate_set(registry, &header.version, &set);
                 on_set(header, &set, &r);
                 match group.as_mut() {
                     Some(g) => g.sets.push(r),

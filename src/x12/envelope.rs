@@ -514,7 +514,7 @@ struct OpenInterchange {
 struct OpenGroup {
     header: GroupHeader,
     sets: u32,
-    set_controls: HashSet<String>,
+    set_controls: ControlNumbers,
     issues: Vec<GroupIssue>,
 }
 
@@ -618,7 +618,7 @@ impl State {
                 let mut set = TransactionSet::start(&seg);
                 match self.group.as_mut() {
                     Some(g) => {
-                        if !g.set_controls.insert(set.control_number.clone()) {
+                        if !g.set_controls.insert(set.control_number.as_bytes()) {
                             set.issues.push(SetIssue::DuplicateControlNumber);
                         }
                     }
@@ -692,7 +692,7 @@ impl State {
         self.group = Some(OpenGroup {
             header: header.clone(),
             sets: 0,
-            set_controls: HashSet::new(),
+            set_controls: ControlNumbers::default(),
             issues,
         });
         self.pending.push_back(Event::GroupStart(header));
@@ -768,6 +768,38 @@ impl State {
     }
 }
 
+/// ST02s seen in one group. Senders number sets in ascending order, so a
+/// number above every earlier one is new without hashing: those stay in a
+/// sorted list, and only the rest go through a hash set.
+#[derive(Default)]
+struct ControlNumbers {
+    /// Numbers of up to 15 bytes, packed with their length, ascending.
+    ascending: Vec<u128>,
+    /// Numbers that came out of order or are too long to pack.
+    others: HashSet<Vec<u8>>,
+}
+
+impl ControlNumbers {
+    /// Records `control`; false when it was seen before.
+    fn insert(&mut self, control: &[u8]) -> bool {
+        if control.len() < 16 {
+            let mut packed = [0u8; 16];
+            packed[..control.len()].copy_from_slice(control);
+            packed[15] = control.len() as u8;
+            let key = u128::from_be_bytes(packed);
+            if self.ascending.last().is_none_or(|&last| key > last) {
+                // Everything in `others` packs below `last`, so `key` is new.
+                self.ascending.push(key);
+                return true;
+            }
+            if self.ascending.binary_search(&key).is_ok() {
+                return false;
+            }
+        }
+        self.others.insert(control.to_vec())
+    }
+}
+
 fn push_unique<T: PartialEq>(v: &mut Vec<T>, x: T) {
     if !v.contains(&x) {
         v.push(x);
@@ -806,4 +838,31 @@ fn is_time4(b: &[u8]) -> bool {
     let h = (b[0] - b'0') * 10 + (b[1] - b'0');
     let m = (b[2] - b'0') * 10 + (b[3] - b'0');
     h < 24 && m < 60
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_numbers_find_duplicates_in_any_order() {
+        let mut seen = ControlNumbers::default();
+        let long = b"1234567890123456".as_slice();
+        for (control, new) in [
+            (&b"0002"[..], true),
+            (b"0003", true),
+            (b"0001", true),
+            (b"0002", false),
+            (b"0001", false),
+            (b"002", true),
+            (b"0003", false),
+            (long, true),
+            (long, false),
+            (b"", true),
+            (b"", false),
+            (b"0004", true),
+        ] {
+            assert_eq!(seen.insert(control), new, "{:?}", String::from_utf8_lossy(control));
+        }
+    }
 }

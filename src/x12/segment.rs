@@ -21,6 +21,7 @@ impl<'a> Segment<'a> {
     }
 
     /// The segment's bytes, without terminator.
+    #[inline]
     pub fn raw(&self) -> &'a [u8] {
         self.raw
     }
@@ -36,6 +37,7 @@ impl<'a> Segment<'a> {
     }
 
     /// The segment id (`ISA`, `BEG`, …), the bytes before the first element separator.
+    #[inline]
     pub fn id(&self) -> &'a [u8] {
         match find_byte(self.delimiters.element, self.raw) {
             Some(i) => &self.raw[..i],
@@ -81,11 +83,13 @@ impl<'a> Segment<'a> {
     }
 
     /// Element `n` as bytes, empty when absent.
+    #[inline]
     pub fn get(&self, n: usize) -> &'a [u8] {
         self.element(n).map(|e| e.raw()).unwrap_or(b"")
     }
 
     /// Element `n` as text, empty when absent or not UTF-8.
+    #[inline]
     pub fn text(&self, n: usize) -> &'a str {
         std::str::from_utf8(self.get(n)).unwrap_or("")
     }
@@ -152,14 +156,17 @@ impl<'a> Segment<'a> {
             seg: *self,
             utf8,
             seps,
-            count,
+            // At most INDEXED.
+            count: count as u8,
             more,
         }
     }
 }
 
-/// Elements a [`Fields`] indexes; later ones are found by scanning.
-const INDEXED: usize = 40;
+/// Elements a [`Fields`] indexes; later ones are found by scanning. Sixteen
+/// cover nearly every segment a mapping reads, and keep a [`Fields`] small
+/// enough to be copied without a `memcpy` call.
+const INDEXED: usize = 16;
 
 /// `memchr` pays a set-up cost that short elements never win back.
 #[inline]
@@ -178,7 +185,8 @@ pub struct Fields<'a> {
     seg: Segment<'a>,
     utf8: Option<&'a str>,
     seps: [u32; INDEXED],
-    count: usize,
+    /// Separators indexed, at most [`INDEXED`].
+    count: u8,
     more: bool,
 }
 
@@ -189,6 +197,7 @@ impl<'a> Fields<'a> {
     }
 
     /// The segment id.
+    #[inline]
     pub fn id(&self) -> &'a [u8] {
         match self.count {
             0 if !self.more => self.seg.raw,
@@ -201,12 +210,14 @@ impl<'a> Fields<'a> {
         self.id() == id.as_bytes()
     }
 
+    #[inline]
     fn range(&self, n: usize) -> Option<std::ops::Range<usize>> {
-        if n == 0 || n > self.count {
+        let count = usize::from(self.count);
+        if n == 0 || n > count {
             return None;
         }
         let start = self.seps[n - 1] as usize + 1;
-        let end = if n < self.count {
+        let end = if n < count {
             self.seps[n] as usize
         } else if !self.more {
             self.seg.raw.len()
@@ -217,15 +228,17 @@ impl<'a> Fields<'a> {
     }
 
     /// Element `n` (1-based) as bytes, empty when absent.
+    #[inline]
     pub fn get(&self, n: usize) -> &'a [u8] {
         match self.range(n) {
             Some(r) => &self.seg.raw[r],
-            None if self.more && n >= self.count => self.seg.get(n),
+            None if self.more && n >= usize::from(self.count) => self.seg.get(n),
             None => b"",
         }
     }
 
     /// Element `n` as text, empty when absent or not UTF-8.
+    #[inline]
     pub fn text(&self, n: usize) -> &'a str {
         match (self.utf8, self.range(n)) {
             (Some(s), Some(r)) => s.get(r).unwrap_or(""),
@@ -234,11 +247,12 @@ impl<'a> Fields<'a> {
     }
 
     /// Number of data elements after the id (trailing empty ones included).
+    #[inline]
     pub fn len(&self) -> usize {
         if self.more {
             self.seg.element_count()
         } else {
-            self.count
+            usize::from(self.count)
         }
     }
 
@@ -290,6 +304,7 @@ pub struct Element<'a> {
 
 impl<'a> Element<'a> {
     /// The element's bytes as they appear in the segment.
+    #[inline]
     pub fn raw(&self) -> &'a [u8] {
         self.raw
     }
