@@ -275,7 +275,10 @@ pub struct SegmentPlan {
     pub elements: Vec<ElementPlan>,
     /// Bits of the mandatory elements.
     pub mandatory: u64,
-    /// Syntax notes.
+    /// Paired notes on two neighbours (`P0607`), all at once: the bit of the first of each
+    /// pair, whose presence must equal the next one's.
+    pub adjacent_pairs: u64,
+    /// The other syntax notes.
     pub rules: Vec<RuleMask>,
 }
 
@@ -338,8 +341,17 @@ impl SegmentPlan {
                 }
             })
             .collect();
+        let adjacent = |r: &SyntaxRule| match r {
+            SyntaxRule::Paired(ps) => matches!(ps[..], [a, b] if b == a + 1 && bit(a) != 0 && bit(b) != 0),
+            _ => false,
+        };
+        let adjacent_pairs = rules.iter().filter(|r| adjacent(r)).fold(0, |m, r| match r {
+            SyntaxRule::Paired(ps) => m | bit(ps[0]),
+            _ => m,
+        });
         let rules = rules
             .iter()
+            .filter(|r| !adjacent(r))
             .map(|r| match r {
                 SyntaxRule::Paired(ps) => RuleMask::Paired(mask(ps)),
                 SyntaxRule::Required(ps) => RuleMask::Required(mask(ps)),
@@ -356,6 +368,7 @@ impl SegmentPlan {
                 .filter(|(_, el)| el.req == Req::M)
                 .fold(0, |m, (i, _)| m | (1 << i)),
             elements: plans,
+            adjacent_pairs,
             rules,
         }
     }

@@ -245,7 +245,7 @@ fn check_structure(registry: &Registry, schema: &SetSchema, set: &TransactionSet
     for (i, seg) in set.segments().enumerate() {
         let position = i + 1;
         last_position = position;
-        let id_end = classes.scan(seg.raw(), 0, SEP);
+        let id_end = classes.id_end(seg.raw());
         let number = schema.index.get(segment_key(&seg.raw()[..id_end]));
         let found = if number == NONE {
             None
@@ -280,10 +280,10 @@ fn check_structure(registry: &Registry, schema: &SetSchema, set: &TransactionSet
         };
         while stack.len() > level + 1 {
             let f = stack.pop().expect("frame above level");
-            missing(&f, f.cur, f.nodes.len(), position, &mut errors);
+            missing(&f, f.nodes.len(), position, &mut errors);
         }
         let frame = stack.last_mut().expect("level frame");
-        missing(frame, frame.cur, j, position, &mut errors);
+        missing(frame, j, position, &mut errors);
         let count = frame.count(j) + 1;
         frame.cur = j;
         frame.cur_count = count;
@@ -312,7 +312,7 @@ fn check_structure(registry: &Registry, schema: &SetSchema, set: &TransactionSet
         }
         let elements = match node {
             Node::Segment { def: Some(def), .. } => check_elements(&seg, id_end, def, v5, &classes),
-            _ => Vec::new(),
+            _ => None,
         };
         if let Some(code) = seg_error {
             errors.push(SegmentError {
@@ -323,7 +323,7 @@ fn check_structure(registry: &Registry, schema: &SetSchema, set: &TransactionSet
                 elements: Vec::new(),
             });
         }
-        if !elements.is_empty() {
+        if let Some(elements) = elements {
             errors.push(SegmentError {
                 id: seg.id_str().to_string(),
                 position,
@@ -334,7 +334,7 @@ fn check_structure(registry: &Registry, schema: &SetSchema, set: &TransactionSet
         }
     }
     while let Some(f) = stack.pop() {
-        missing(&f, f.cur, f.nodes.len(), last_position, &mut errors);
+        missing(&f, f.nodes.len(), last_position, &mut errors);
     }
     if errors.iter().any(|e| e.code == SegmentCode::OutOfSequence) {
         // A mandatory segment that is present but misplaced is reported once, as out of sequence.
@@ -348,44 +348,45 @@ fn check_structure(registry: &Registry, schema: &SetSchema, set: &TransactionSet
     errors
 }
 
-/// Reports mandatory positions in `from..to` of a frame that were never used.
+/// Reports mandatory positions of a frame from its current one up to `to` that were never used.
 #[inline]
-fn missing(frame: &Frame<'_>, from: usize, to: usize, position: usize, errors: &mut Vec<SegmentError>) {
+fn missing(frame: &Frame<'_>, to: usize, position: usize, errors: &mut Vec<SegmentError>) {
+    // Positions after `cur` are unused; `cur` itself only before its first use.
+    let from = frame.cur + usize::from(frame.cur_count > 0);
     // Most calls pass over no mandatory position at all.
     if frame.table.next_required(from) < to {
         report_missing(frame, from, to, position, errors);
     }
 }
 
-/// [`missing`]'s report.
+/// [`missing`]'s report: every mandatory position in `from..to`, all unused.
 #[cold]
 fn report_missing(frame: &Frame<'_>, from: usize, to: usize, position: usize, errors: &mut Vec<SegmentError>) {
     let mut k = frame.table.next_required(from);
     while k < to {
         let node = &frame.nodes[k];
         // The table leaves out ST and SE: a missing SE is an envelope issue (AK502 2).
-        if frame.count(k) == 0 {
-            errors.push(SegmentError {
-                id: node.trigger().to_string(),
-                position,
-                loop_id: match node {
-                    Node::Loop { id, .. } => Some(id.clone()),
-                    Node::Segment { .. } => frame.loop_id.map(str::to_string),
-                },
-                code: SegmentCode::MandatoryMissing,
-                elements: Vec::new(),
-            });
-        }
+        errors.push(SegmentError {
+            id: node.trigger().to_string(),
+            position,
+            loop_id: match node {
+                Node::Loop { id, .. } => Some(id.clone()),
+                Node::Segment { .. } => frame.loop_id.map(str::to_string),
+            },
+            code: SegmentCode::MandatoryMissing,
+            elements: Vec::new(),
+        });
         k = frame.table.next_required(k + 1);
     }
 }
 
-/// Checks every element of a segment against its definition; `id_end` is where its id ends.
-fn check_elements(seg: &Segment<'_>, id_end: usize, def: &SegmentDef, v5: bool, classes: &Classes) -> Vec<ElementError> {
+/// Checks every element of a segment against its definition (`id_end` is where its
+/// id ends): the element errors, `None` when there are none.
+fn check_elements(seg: &Segment<'_>, id_end: usize, def: &SegmentDef, v5: bool, classes: &Classes) -> Option<Vec<ElementError>> {
     if def.plan.usable && plan_passes(seg.raw(), id_end, &def.plan, classes) {
-        return Vec::new();
+        return None;
     }
-    exact_check_elements(seg, def, v5)
+    Some(exact_check_elements(seg, def, v5)).filter(|e| !e.is_empty())
 }
 
 /// Byte class: outside printable ASCII (0x20..=0x7e).
@@ -436,6 +437,22 @@ impl Classes {
         Self { table, sep: d.element }
     }
 
+    /// Where a segment's id ends: its first element separator (or its end).
+    #[inline(always)]
+    fn id_end(&self, raw: &[u8]) -> usize {
+        // Ids are two or three bytes: test those places before scanning.
+        match raw.get(..4) {
+            Some(&[a, b, c, d]) if a != self.sep && b != self.sep && (c == self.sep || d == self.sep) => {
+                if c == self.sep {
+                    2
+                } else {
+                    3
+                }
+            }
+            _ => self.scan(raw, 0, SEP),
+        }
+    }
+
     /// Where the first byte from `i` in one of the `stop` classes is (the length if none).
     #[inline(always)]
     fn scan(&self, raw: &[u8], mut i: usize, stop: u8) -> usize {
@@ -463,6 +480,8 @@ impl Classes {
 /// cover answers false, so the exact check runs: bytes outside printable ASCII,
 /// component or repetition separators, present composites, elements past the
 /// definition.
+// Out of line: the caller's registers are all taken by the structure matching.
+#[inline(never)]
 fn plan_passes(raw: &[u8], id_end: usize, plan: &SegmentPlan, classes: &Classes) -> bool {
     let mut present = 0u64;
     let mut at = id_end;
@@ -484,7 +503,7 @@ fn plan_passes(raw: &[u8], id_end: usize, plan: &SegmentPlan, classes: &Classes)
         at = end;
         i += 1;
     }
-    plan.mandatory & !present == 0 && plan.rules.iter().all(|r| r.holds(present))
+    plan.mandatory & !present == 0 && (present ^ (present >> 1)) & plan.adjacent_pairs == 0 && plan.rules.iter().all(|r| r.holds(present))
 }
 
 /// Where the element starting at `start` ends, when [`check_simple`] finds nothing in it
@@ -868,7 +887,7 @@ fn check_hierarchy(set: &TransactionSet, errors: &mut Vec<SegmentError>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::x12::Position;
+    use crate::x12::{Delimiters, Position};
 
     /// [`plan_passes`] on a segment alone.
     fn plan_ok(seg: &Segment<'_>, plan: &SegmentPlan) -> bool {
@@ -877,7 +896,7 @@ mod tests {
 
     /// [`check_elements`] on a segment alone.
     fn checked(seg: &Segment<'_>, def: &SegmentDef, v5: bool) -> Vec<ElementError> {
-        check_elements(seg, seg.id().len(), def, v5, &Classes::new(seg.delimiters()))
+        check_elements(seg, seg.id().len(), def, v5, &Classes::new(seg.delimiters())).unwrap_or_default()
     }
 
     /// The fast path never passes a segment the exact check finds fault with, and
@@ -1295,6 +1314,18 @@ mod tests {
             compared > 5_000 && with_errors > 1_000,
             "{compared} sets, {with_errors} with errors"
         );
+    }
+
+    /// The id ends at the first separator.
+    #[test]
+    fn id_end_is_the_first_separator() {
+        let c = Classes::new(Delimiters::default());
+        for len in 0..8 {
+            for pattern in 0..1u32 << len {
+                let raw: Vec<u8> = (0..len).map(|i| if pattern >> i & 1 == 1 { b'*' } else { b'A' }).collect();
+                assert_eq!(c.id_end(&raw), raw.iter().position(|&x| x == b'*').unwrap_or(len), "{raw:?}");
+            }
+        }
     }
 
     #[test]
