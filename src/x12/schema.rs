@@ -237,8 +237,6 @@ pub struct ElementPlan {
 pub enum RuleMask {
     /// P: none or all of the mask.
     Paired(u64),
-    /// R: at least one of the mask.
-    Required(u64),
     /// E: at most one of the mask.
     Exclusion(u64),
     /// C: if the first is present, all of the rest.
@@ -253,7 +251,6 @@ impl RuleMask {
     pub fn holds(self, present: u64) -> bool {
         match self {
             Self::Paired(m) => present & m == 0 || present & m == m,
-            Self::Required(m) => present & m != 0,
             Self::Exclusion(m) => (present & m).count_ones() <= 1,
             Self::Conditional(first, rest) => present & first == 0 || present & rest == rest,
             Self::ListConditional(first, rest) => present & first == 0 || present & rest != 0,
@@ -278,6 +275,10 @@ pub struct SegmentPlan {
     /// Paired notes on two neighbours (`P0607`), all at once: the bit of the first of each
     /// pair, whose presence must equal the next one's.
     pub adjacent_pairs: u64,
+    /// R notes: at least one of each mask.
+    pub required: Vec<u64>,
+    /// The elements that can break one of `rules`: with none present, all of them hold.
+    pub triggers: u64,
     /// The other syntax notes.
     pub rules: Vec<RuleMask>,
 }
@@ -349,17 +350,29 @@ impl SegmentPlan {
             SyntaxRule::Paired(ps) => m | bit(ps[0]),
             _ => m,
         });
-        let rules = rules
+        let required = rules
             .iter()
-            .filter(|r| !adjacent(r))
-            .map(|r| match r {
-                SyntaxRule::Paired(ps) => RuleMask::Paired(mask(ps)),
-                SyntaxRule::Required(ps) => RuleMask::Required(mask(ps)),
-                SyntaxRule::Exclusion(ps) => RuleMask::Exclusion(mask(ps)),
-                SyntaxRule::Conditional(f, ps) => RuleMask::Conditional(bit(*f), mask(ps)),
-                SyntaxRule::ListConditional(f, ps) => RuleMask::ListConditional(bit(*f), mask(ps)),
+            .filter_map(|r| match r {
+                SyntaxRule::Required(ps) => Some(mask(ps)),
+                _ => None,
             })
             .collect();
+        let rules: Vec<RuleMask> = rules
+            .iter()
+            .filter(|r| !adjacent(r))
+            .filter_map(|r| match r {
+                SyntaxRule::Paired(ps) => Some(RuleMask::Paired(mask(ps))),
+                SyntaxRule::Required(_) => None,
+                SyntaxRule::Exclusion(ps) => Some(RuleMask::Exclusion(mask(ps))),
+                SyntaxRule::Conditional(f, ps) => Some(RuleMask::Conditional(bit(*f), mask(ps))),
+                SyntaxRule::ListConditional(f, ps) => Some(RuleMask::ListConditional(bit(*f), mask(ps))),
+            })
+            .collect();
+        // Each note holds while its own trigger is absent.
+        let triggers = rules.iter().fold(0, |t, r| match *r {
+            RuleMask::Paired(m) | RuleMask::Exclusion(m) => t | m,
+            RuleMask::Conditional(first, _) | RuleMask::ListConditional(first, _) => t | first,
+        });
         Self {
             usable: true,
             mandatory: elements
@@ -369,6 +382,8 @@ impl SegmentPlan {
                 .fold(0, |m, (i, _)| m | (1 << i)),
             elements: plans,
             adjacent_pairs,
+            required,
+            triggers,
             rules,
         }
     }

@@ -456,6 +456,15 @@ impl Classes {
     /// Where the first byte from `i` in one of the `stop` classes is (the length if none).
     #[inline(always)]
     fn scan(&self, raw: &[u8], mut i: usize, stop: u8) -> usize {
+        // Four bytes a step (one bounds check) while four remain.
+        while let Some(chunk) = raw.get(i..i + 4) {
+            for (k, &b) in chunk.iter().enumerate() {
+                if self.table[usize::from(b)] & stop != 0 {
+                    return i + k;
+                }
+            }
+            i += 4;
+        }
         while let Some(&b) = raw.get(i) {
             if self.table[usize::from(b)] & stop != 0 {
                 break;
@@ -503,7 +512,10 @@ fn plan_passes(raw: &[u8], id_end: usize, plan: &SegmentPlan, classes: &Classes)
         at = end;
         i += 1;
     }
-    plan.mandatory & !present == 0 && (present ^ (present >> 1)) & plan.adjacent_pairs == 0 && plan.rules.iter().all(|r| r.holds(present))
+    plan.mandatory & !present == 0
+        && (present ^ (present >> 1)) & plan.adjacent_pairs == 0
+        && plan.required.iter().all(|&m| present & m != 0)
+        && (present & plan.triggers == 0 || plan.rules.iter().all(|r| r.holds(present)))
 }
 
 /// Where the element starting at `start` ends, when [`check_simple`] finds nothing in it
