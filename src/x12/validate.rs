@@ -257,25 +257,8 @@ fn check_structure(registry: &Registry, schema: &SetSchema, set: &TransactionSet
                 .find_map(|(level, f)| f.table.find(f.cur, number).map(|j| (level, j)))
         };
         let Some((level, j)) = found else {
-            let id = seg.id_str();
-            let code = if id.len() < 2
-                || id.len() > 3
-                || !id.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
-                || !registry.is_known_segment(id)
-            {
-                SegmentCode::Unrecognized
-            } else if schema.segment_ids.contains(id) {
-                SegmentCode::OutOfSequence
-            } else {
-                SegmentCode::Unexpected
-            };
-            errors.push(SegmentError {
-                id: id.to_string(),
-                position,
-                loop_id: stack.last().and_then(|f| f.loop_id).map(str::to_string),
-                code,
-                elements: Vec::new(),
-            });
+            let loop_id = stack.last().and_then(|f| f.loop_id);
+            errors.push(unplaced(registry, schema, &seg, position, loop_id));
             continue;
         };
         while stack.len() > level + 1 {
@@ -315,22 +298,10 @@ fn check_structure(registry: &Registry, schema: &SetSchema, set: &TransactionSet
             _ => None,
         };
         if let Some(code) = seg_error {
-            errors.push(SegmentError {
-                id: seg.id_str().to_string(),
-                position,
-                loop_id: inner_loop.map(str::to_string),
-                code,
-                elements: Vec::new(),
-            });
+            errors.push(segment_error(&seg, position, inner_loop, code, Vec::new()));
         }
         if let Some(elements) = elements {
-            errors.push(SegmentError {
-                id: seg.id_str().to_string(),
-                position,
-                loop_id: inner_loop.map(str::to_string),
-                code: SegmentCode::ElementErrors,
-                elements,
-            });
+            errors.push(segment_error(&seg, position, inner_loop, SegmentCode::ElementErrors, elements));
         }
     }
     while let Some(f) = stack.pop() {
@@ -346,6 +317,42 @@ fn check_structure(registry: &Registry, schema: &SetSchema, set: &TransactionSet
         errors.retain(|e| !(e.code == SegmentCode::MandatoryMissing && misplaced.contains(&e.id)));
     }
     errors
+}
+
+/// The error for a segment that fits nowhere ahead: unrecognized, out of sequence or unexpected.
+#[cold]
+#[inline(never)]
+fn unplaced(registry: &Registry, schema: &SetSchema, seg: &Segment<'_>, position: usize, loop_id: Option<&str>) -> SegmentError {
+    let id = seg.id_str();
+    let code = if id.len() < 2
+        || id.len() > 3
+        || !id.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+        || !registry.is_known_segment(id)
+    {
+        SegmentCode::Unrecognized
+    } else if schema.segment_ids.contains(id) {
+        SegmentCode::OutOfSequence
+    } else {
+        SegmentCode::Unexpected
+    };
+    segment_error(seg, position, loop_id, code, Vec::new())
+}
+
+#[cold]
+fn segment_error(
+    seg: &Segment<'_>,
+    position: usize,
+    loop_id: Option<&str>,
+    code: SegmentCode,
+    elements: Vec<ElementError>,
+) -> SegmentError {
+    SegmentError {
+        id: seg.id_str().to_string(),
+        position,
+        loop_id: loop_id.map(str::to_string),
+        code,
+        elements,
+    }
 }
 
 /// Reports mandatory positions of a frame from its current one up to `to` that were never used.
