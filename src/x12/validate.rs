@@ -501,23 +501,25 @@ impl Classes {
 fn plan_passes(raw: &[u8], id_end: usize, plan: &SegmentPlan, classes: &Classes) -> bool {
     let mut present = 0u64;
     let mut at = id_end;
-    let mut i = 0;
-    while at < raw.len() {
+    for (i, el) in plan.elements.iter().enumerate() {
+        if at >= raw.len() {
+            break;
+        }
         let start = at + 1;
-        let end = match plan.elements.get(i) {
-            Some(el) => match value_end(raw, start, el, classes) {
-                Some(end) => end,
-                None => return false,
-            },
-            // Past the definition, only an empty element.
-            None if classes.ends(raw, start) => start,
-            None => return false,
+        let Some(end) = value_end(raw, start, el, classes) else {
+            return false;
         };
         if end > start {
             present |= 1 << i;
         }
         at = end;
-        i += 1;
+    }
+    // Past the definition, only empty elements.
+    while at < raw.len() {
+        if !classes.ends(raw, at + 1) {
+            return false;
+        }
+        at += 1;
     }
     plan.mandatory & !present == 0
         && (present ^ (present >> 1)) & plan.adjacent_pairs == 0
