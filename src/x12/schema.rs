@@ -11,6 +11,11 @@
 //! into sorted `u64`s) plus bit masks for mandatory elements and syntax notes.
 //! The validator runs the plan first; only a segment the plan cannot pass is
 //! checked again element by element to report its errors.
+//!
+//! Each set's structure is compiled too: its segment ids are numbered by a
+//! [`SegmentIndex`], and each level (the top one and every loop's contents)
+//! gets a [`LevelTable`] answering the matcher's two questions in one lookup:
+//! where a segment fits next, and which mandatory position comes next.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
@@ -232,8 +237,6 @@ pub struct ElementPlan {
 pub enum RuleMask {
     /// P: none or all of the mask.
     Paired(u64),
-    /// R: at least one of the mask.
-    Required(u64),
     /// E: at most one of the mask.
     Exclusion(u64),
     /// C: if the first is present, all of the rest.
@@ -248,7 +251,6 @@ impl RuleMask {
     pub fn holds(self, present: u64) -> bool {
         match self {
             Self::Paired(m) => present & m == 0 || present & m == m,
-            Self::Required(m) => present & m != 0,
             Self::Exclusion(m) => (present & m).count_ones() <= 1,
             Self::Conditional(first, rest) => present & first == 0 || present & rest == rest,
             Self::ListConditional(first, rest) => present & first == 0 || present & rest != 0,
@@ -270,16 +272,24 @@ pub struct SegmentPlan {
     pub elements: Vec<ElementPlan>,
     /// Bits of the mandatory elements.
     pub mandatory: u64,
-    /// Syntax notes.
+    /// Paired notes on two neighbours (`P0607`), all at once: the bit of the first of each
+    /// pair, whose presence must equal the next one's.
+    pub adjacent_pairs: u64,
+    /// R notes: at least one of each mask.
+    pub required: Vec<u64>,
+    /// The elements that can break one of `rules`: with none present, all of them hold.
+    pub triggers: u64,
+    /// The other syntax notes.
     pub rules: Vec<RuleMask>,
 }
 
 /// A code of one to eight bytes, none zero, packed into a `u64` (distinct codes, distinct keys).
 pub fn pack_code(code: &[u8]) -> Option<u64> {
-    if code.is_empty() || code.len() > 8 || code.contains(&0) {
+    if code.is_empty() || code.len() > 8 {
         return None;
     }
-    Some(code.iter().fold(0u64, |k, &b| (k << 8) | u64::from(b)))
+    // One pass: checking for a zero byte separately costs a `memchr` call.
+    code.iter().try_fold(0u64, |k, &b| (b != 0).then(|| (k << 8) | u64::from(b)))
 }
 
 impl SegmentPlan {
@@ -333,16 +343,37 @@ impl SegmentPlan {
                 }
             })
             .collect();
-        let rules = rules
+        let adjacent = |r: &SyntaxRule| match r {
+            SyntaxRule::Paired(ps) => matches!(ps[..], [a, b] if b == a + 1 && bit(a) != 0 && bit(b) != 0),
+            _ => false,
+        };
+        let adjacent_pairs = rules.iter().filter(|r| adjacent(r)).fold(0, |m, r| match r {
+            SyntaxRule::Paired(ps) => m | bit(ps[0]),
+            _ => m,
+        });
+        let required = rules
             .iter()
-            .map(|r| match r {
-                SyntaxRule::Paired(ps) => RuleMask::Paired(mask(ps)),
-                SyntaxRule::Required(ps) => RuleMask::Required(mask(ps)),
-                SyntaxRule::Exclusion(ps) => RuleMask::Exclusion(mask(ps)),
-                SyntaxRule::Conditional(f, ps) => RuleMask::Conditional(bit(*f), mask(ps)),
-                SyntaxRule::ListConditional(f, ps) => RuleMask::ListConditional(bit(*f), mask(ps)),
+            .filter_map(|r| match r {
+                SyntaxRule::Required(ps) => Some(mask(ps)),
+                _ => None,
             })
             .collect();
+        let rules: Vec<RuleMask> = rules
+            .iter()
+            .filter(|r| !adjacent(r))
+            .filter_map(|r| match r {
+                SyntaxRule::Paired(ps) => Some(RuleMask::Paired(mask(ps))),
+                SyntaxRule::Required(_) => None,
+                SyntaxRule::Exclusion(ps) => Some(RuleMask::Exclusion(mask(ps))),
+                SyntaxRule::Conditional(f, ps) => Some(RuleMask::Conditional(bit(*f), mask(ps))),
+                SyntaxRule::ListConditional(f, ps) => Some(RuleMask::ListConditional(bit(*f), mask(ps))),
+            })
+            .collect();
+        // Each note holds while its own trigger is absent.
+        let triggers = rules.iter().fold(0, |t, r| match *r {
+            RuleMask::Paired(m) | RuleMask::Exclusion(m) => t | m,
+            RuleMask::Conditional(first, _) | RuleMask::ListConditional(first, _) => t | first,
+        });
         Self {
             usable: true,
             mandatory: elements
@@ -351,6 +382,9 @@ impl SegmentPlan {
                 .filter(|(_, el)| el.req == Req::M)
                 .fold(0, |m, (i, _)| m | (1 << i)),
             elements: plans,
+            adjacent_pairs,
+            required,
+            triggers,
             rules,
         }
     }
@@ -410,44 +444,174 @@ pub enum Node {
         child_required: Vec<u32>,
         /// Key of the trigger segment.
         key: u32,
-        /// [`KeyFilter`] of `child_keys` after the trigger (the trigger again is a new iteration).
-        child_filter: KeyFilter,
+        /// The forward search over `children` (filled when the set is loaded).
+        child_table: LevelTable,
     },
 }
 
-/// A 256-bit Bloom filter of segment keys: "certainly absent" in one test.
+/// Marks "no such segment" or "no such position" in the tables below.
+pub const NONE: u16 = u16::MAX;
+
+/// A set's segment ids numbered `0..len`, looked up by packed key ([`segment_key`]).
 ///
-/// The validator's forward search in a loop that does not hold the key (every
-/// PO1 after the first scans the whole PO1 loop before its parent finds it) is
-/// most of structure matching; the filter skips such a level without a scan.
-/// A hit still runs the exact search, so results cannot change.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct KeyFilter([u64; 4]);
+/// Open addressing at most half full: a lookup is one multiply and, nearly
+/// always, one probe.
+#[derive(Debug, Clone, Default)]
+pub struct SegmentIndex {
+    /// `(key, number)`; an empty slot holds number [`NONE`].
+    slots: Box<[(u32, u16)]>,
+    bits: u32,
+    len: usize,
+}
 
-impl KeyFilter {
-    /// A filter that passes every key (the plain search, for comparisons).
-    pub const ALL: Self = Self([u64::MAX; 4]);
-
-    /// The filter of these keys.
-    pub fn of(keys: &[u32]) -> Self {
-        let mut f = Self::default();
-        for &k in keys {
-            let h = Self::hash(k);
-            f.0[h >> 6] |= 1 << (h & 63);
+impl SegmentIndex {
+    /// Numbers the distinct keys in order of first appearance; `None` past [`NONE`] ids.
+    fn of(keys: impl IntoIterator<Item = u32>) -> Option<Self> {
+        let mut distinct: Vec<u32> = Vec::new();
+        for k in keys {
+            if !distinct.contains(&k) {
+                distinct.push(k);
+            }
         }
-        f
+        if distinct.len() >= usize::from(NONE) {
+            return None;
+        }
+        let bits = (distinct.len() * 2 + 1).next_power_of_two().trailing_zeros().max(1);
+        let mut index = Self {
+            slots: vec![(0, NONE); 1 << bits].into_boxed_slice(),
+            bits,
+            len: distinct.len(),
+        };
+        for (n, &k) in distinct.iter().enumerate() {
+            let mut h = index.hash(k);
+            while index.slots[h].1 != NONE {
+                h = (h + 1) & (index.slots.len() - 1);
+            }
+            index.slots[h] = (k, n as u16);
+        }
+        Some(index)
     }
 
-    /// False only when no key given to [`KeyFilter::of`] equals `key`.
     #[inline]
-    pub fn may_contain(&self, key: u32) -> bool {
-        let h = Self::hash(key);
-        self.0[h >> 6] & (1 << (h & 63)) != 0
+    fn hash(&self, key: u32) -> usize {
+        (key.wrapping_mul(0x9E37_79B1) >> (32 - self.bits)) as usize
     }
 
+    /// The number of a key, [`NONE`] when the set does not use it.
     #[inline]
-    fn hash(key: u32) -> usize {
-        (key.wrapping_mul(0x9E37_79B1) >> 24) as usize
+    pub fn get(&self, key: u32) -> u16 {
+        let mask = self.slots.len().wrapping_sub(1);
+        let mut h = self.hash(key) & mask;
+        while let Some(&(k, n)) = self.slots.get(h) {
+            if n == NONE || k == key {
+                return n;
+            }
+            h = (h + 1) & mask;
+        }
+        NONE
+    }
+
+    /// How many ids are numbered.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// True when no id is numbered.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+}
+
+/// One structure level's forward search and mandatory positions, precomputed.
+#[derive(Debug, Clone, Default)]
+pub struct LevelTable {
+    /// Columns: the set's [`SegmentIndex`] length.
+    width: usize,
+    /// `first[p * width + s]`: the first position at or after `p` holding segment
+    /// `s`, or [`NONE`]. In a loop, row 0 is row 1: the trigger again is a new
+    /// iteration, found by the parent level.
+    first: Box<[u16]>,
+    /// `next_required[p]`: the first mandatory position at or after `p` (ST and SE
+    /// excluded), or the level's length; one entry per position plus one.
+    next_required: Box<[u16]>,
+}
+
+impl LevelTable {
+    /// The table of a level with these keys and mandatory positions; `None` past [`NONE`] positions.
+    fn new(keys: &[u32], required: &[u32], index: &SegmentIndex, is_loop: bool) -> Option<Self> {
+        let (n, width) = (keys.len(), index.len());
+        let len = u16::try_from(n).ok().filter(|&l| l != NONE)?;
+        let mut first = vec![NONE; n * width];
+        let mut next = vec![NONE; width];
+        for p in (0..n).rev() {
+            if let Some(slot) = next.get_mut(usize::from(index.get(keys[p]))) {
+                *slot = p as u16;
+            }
+            first[p * width..(p + 1) * width].copy_from_slice(&next);
+        }
+        if is_loop {
+            let row1 = if n > 1 {
+                first[width..2 * width].to_vec()
+            } else {
+                vec![NONE; width]
+            };
+            first[..width].copy_from_slice(&row1);
+        }
+        let mut next_required = vec![len; n + 1];
+        for p in (0..n).rev() {
+            next_required[p] = if required.contains(&(p as u32)) {
+                p as u16
+            } else {
+                next_required[p + 1]
+            };
+        }
+        Some(Self {
+            width,
+            first: first.into_boxed_slice(),
+            next_required: next_required.into_boxed_slice(),
+        })
+    }
+
+    /// Where segment number `seg` fits, looking forward from position `cur`.
+    #[inline]
+    pub fn find(&self, cur: usize, seg: u16) -> Option<usize> {
+        match self.first.get(cur * self.width + usize::from(seg)) {
+            Some(&p) if p != NONE => Some(usize::from(p)),
+            _ => None,
+        }
+    }
+
+    /// The first mandatory position at or after `from`, or the level's length (or more).
+    #[inline]
+    pub fn next_required(&self, from: usize) -> usize {
+        self.next_required.get(from).map_or(usize::MAX, |&p| usize::from(p))
+    }
+}
+
+/// Fills every loop's [`LevelTable`]; `None` when a level is too large to index.
+fn compile_levels(nodes: &mut [Node], index: &SegmentIndex) -> Option<()> {
+    for n in nodes {
+        if let Node::Loop {
+            children,
+            child_keys,
+            child_required,
+            child_table,
+            ..
+        } = n
+        {
+            *child_table = LevelTable::new(child_keys, child_required, index, true)?;
+            compile_levels(children, index)?;
+        }
+    }
+    Some(())
+}
+
+fn collect_keys(nodes: &[Node], out: &mut Vec<u32>) {
+    for n in nodes {
+        match n {
+            Node::Segment { key, .. } => out.push(*key),
+            Node::Loop { children, .. } => collect_keys(children, out),
+        }
     }
 }
 
@@ -521,12 +685,14 @@ pub struct SetSchema {
     pub name: String,
     /// Top-level positions, ST first, SE last.
     pub structure: Vec<Node>,
-    /// `structure`'s keys, contiguous for a fast forward search.
+    /// `structure`'s keys.
     pub structure_keys: Vec<u32>,
-    /// [`KeyFilter`] of `structure_keys`.
-    pub structure_filter: KeyFilter,
     /// Indexes of the mandatory top-level positions other than ST and SE.
     pub structure_required: Vec<u32>,
+    /// The set's segment ids, numbered for the [`LevelTable`]s.
+    pub index: SegmentIndex,
+    /// The forward search over `structure`.
+    pub structure_table: LevelTable,
     /// Ids used anywhere in the structure.
     pub segment_ids: HashSet<String>,
     /// True when HL is one of them (the validator then checks HL numbering).
@@ -592,6 +758,14 @@ impl Registry {
                 let raw: RawSet = parse_toml(&path)?;
                 let mut structure = parse_structure(&raw.structure).map_err(|m| invalid(&path, m))?;
                 attach_definitions(&mut structure, &dictionary);
+                let too_large = || invalid(&path, "structure too large to index".to_string());
+                let mut keys = Vec::new();
+                collect_keys(&structure, &mut keys);
+                let index = SegmentIndex::of(keys).ok_or_else(too_large)?;
+                compile_levels(&mut structure, &index).ok_or_else(too_large)?;
+                let structure_keys: Vec<u32> = structure.iter().map(Node::key).collect();
+                let structure_required = required_positions(&structure);
+                let structure_table = LevelTable::new(&structure_keys, &structure_required, &index, false).ok_or_else(too_large)?;
                 let mut segment_ids = HashSet::new();
                 collect_ids(&structure, &mut segment_ids);
                 for id in &segment_ids {
@@ -604,9 +778,10 @@ impl Registry {
                     version: raw.version.clone(),
                     functional_group: raw.functional_group,
                     name: raw.name,
-                    structure_keys: structure.iter().map(Node::key).collect(),
-                    structure_filter: KeyFilter::of(&structure.iter().map(Node::key).collect::<Vec<_>>()),
-                    structure_required: required_positions(&structure),
+                    structure_keys,
+                    structure_required,
+                    index,
+                    structure_table,
                     structure,
                     has_hierarchy: segment_ids.contains("HL"),
                     segment_ids,
@@ -757,11 +932,11 @@ fn parse_level(lines: &[(usize, usize, &str)], pos: &mut usize, depth: usize) ->
                 id: id.to_string(),
                 req,
                 max,
-                child_filter: KeyFilter::of(&child_keys[1..]),
                 child_keys,
                 child_required: required_positions(&children),
                 children,
                 key,
+                child_table: LevelTable::default(),
             });
         } else {
             nodes.push(Node::Segment {

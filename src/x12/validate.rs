@@ -6,24 +6,26 @@
 //! a loop opens a new iteration. Positions passed over are checked for missing
 //! mandatory segments. A segment that fits nowhere ahead is reported (out of
 //! sequence, unexpected, or unrecognized) and leaves the state unchanged.
-//! Each level carries a [`KeyFilter`] of the keys its search can reach, so a
-//! level that cannot hold the segment is skipped without a scan. Since the
+//! Each level's search is one lookup in its precomputed [`LevelTable`] (by
+//! position and segment number), as is its next mandatory position. Since the
 //! search never looks back, a frame keeps only the use count of its current
 //! position (no per-position array, no allocation per loop iteration).
 //!
 //! Elements are checked in two tiers. A segment first runs its compiled
-//! [`SegmentPlan`]: one pass for odd bytes, one split on the element separator,
-//! a flat per-element check and bit-mask syntax notes, no allocation. Only a
-//! segment the plan does not pass (an error, or something the plan leaves to
-//! the exact check: composites, repetitions, non-ASCII text) is checked again
-//! element by element, and that exact check alone decides what is reported.
+//! [`SegmentPlan`]: one pass over its bytes, each element scanned against a
+//! table of byte classes for what its type refuses, then its length and code
+//! list; bit-mask syntax notes; no allocation. Only a segment the plan does not
+//! pass (an error, or something the plan leaves to the exact check: composites,
+//! repetitions, non-ASCII text) is checked again element by element, and that
+//! exact check alone decides what is reported.
 
 use std::collections::HashMap;
 
+use super::delimiters::Delimiters;
 use super::envelope::{SetIssue, TransactionSet};
 use super::schema::{
-    pack_code, segment_key, DataType, ElementDef, ElementPlan, KeyFilter, Node, Registry, Req, SegmentDef, SegmentPlan, SetSchema,
-    SyntaxRule, ValueCheck,
+    pack_code, segment_key, DataType, ElementDef, ElementPlan, LevelTable, Node, Registry, Req, SegmentDef, SegmentPlan, SetSchema,
+    SyntaxRule, ValueCheck, NONE,
 };
 use super::segment::Segment;
 
@@ -171,30 +173,24 @@ impl SetReport {
 
 struct Frame<'s> {
     nodes: &'s [Node],
-    keys: &'s [u32],
-    filter: &'s KeyFilter,
-    required: &'s [u32],
+    table: &'s LevelTable,
     loop_id: Option<&'s str>,
     cur: usize,
     /// Uses of position `cur`. The search only moves forward, so every position
     /// after `cur` is unused and every one before it is done with: one count is
     /// all the state a per-position array would hold (and it costs no allocation).
     cur_count: usize,
-    is_loop: bool,
 }
 
 impl<'s> Frame<'s> {
     /// A frame over `nodes`; a loop frame starts on its trigger, used once.
-    fn new(nodes: &'s [Node], keys: &'s [u32], filter: &'s KeyFilter, required: &'s [u32], loop_id: Option<&'s str>) -> Self {
+    fn new(nodes: &'s [Node], table: &'s LevelTable, loop_id: Option<&'s str>) -> Self {
         Self {
             nodes,
-            keys,
-            filter,
-            required,
+            table,
             loop_id,
             cur: 0,
             cur_count: usize::from(loop_id.is_some()),
-            is_loop: loop_id.is_some(),
         }
     }
 
@@ -207,17 +203,6 @@ impl<'s> Frame<'s> {
             // Not reached by the matcher (it never looks back); kept total for clarity.
             std::cmp::Ordering::Less => 1,
         }
-    }
-
-    /// Where a segment with this id fits, looking forward from the current position.
-    fn find(&self, key: u32) -> Option<usize> {
-        // The filter covers every position the search below can reach.
-        if !self.filter.may_contain(key) {
-            return None;
-        }
-        // Inside a loop, its trigger again means a new iteration, found by the parent frame.
-        let from = if self.is_loop { self.cur.max(1) } else { self.cur };
-        self.keys.get(from..)?.iter().position(|&k| k == key).map(|j| from + j)
     }
 }
 
@@ -242,8 +227,8 @@ pub fn validate_set(registry: &Registry, version: &str, set: &TransactionSet) ->
             if schema.has_hierarchy {
                 check_hierarchy(set, &mut report.errors);
             }
-            report.errors.sort_by_key(|e| e.position);
             if !report.errors.is_empty() {
+                report.errors.sort_by_key(|e| e.position);
                 report.issues.push(SetIssue::SegmentsInError);
             }
         }
@@ -252,49 +237,36 @@ pub fn validate_set(registry: &Registry, version: &str, set: &TransactionSet) ->
 }
 
 fn check_structure(registry: &Registry, schema: &SetSchema, set: &TransactionSet, v5: bool) -> Vec<SegmentError> {
+    let classes = Classes::new(set.delimiters);
     let mut errors = Vec::new();
     let mut stack = Vec::with_capacity(8);
-    stack.push(Frame::new(
-        &schema.structure,
-        &schema.structure_keys,
-        &schema.structure_filter,
-        &schema.structure_required,
-        None,
-    ));
+    stack.push(Frame::new(&schema.structure, &schema.structure_table, None));
     let mut last_position = 1;
     for (i, seg) in set.segments().enumerate() {
         let position = i + 1;
         last_position = position;
-        let key = segment_key(seg.id());
-        let found = (0..stack.len()).rev().find_map(|level| stack[level].find(key).map(|j| (level, j)));
+        let id_end = classes.id_end(seg.raw());
+        let number = schema.index.get(segment_key(&seg.raw()[..id_end]));
+        let found = if number == NONE {
+            None
+        } else {
+            stack
+                .iter()
+                .enumerate()
+                .rev()
+                .find_map(|(level, f)| f.table.find(f.cur, number).map(|j| (level, j)))
+        };
         let Some((level, j)) = found else {
-            let id = seg.id_str();
-            let code = if id.len() < 2
-                || id.len() > 3
-                || !id.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
-                || !registry.is_known_segment(id)
-            {
-                SegmentCode::Unrecognized
-            } else if schema.segment_ids.contains(id) {
-                SegmentCode::OutOfSequence
-            } else {
-                SegmentCode::Unexpected
-            };
-            errors.push(SegmentError {
-                id: id.to_string(),
-                position,
-                loop_id: stack.last().and_then(|f| f.loop_id).map(str::to_string),
-                code,
-                elements: Vec::new(),
-            });
+            let loop_id = stack.last().and_then(|f| f.loop_id);
+            errors.push(unplaced(registry, schema, &seg, position, loop_id));
             continue;
         };
         while stack.len() > level + 1 {
             let f = stack.pop().expect("frame above level");
-            missing(&f, f.cur, f.nodes.len(), position, &mut errors);
+            missing(&f, f.nodes.len(), position, &mut errors);
         }
         let frame = stack.last_mut().expect("level frame");
-        missing(frame, frame.cur, j, position, &mut errors);
+        missing(frame, j, position, &mut errors);
         let count = frame.count(j) + 1;
         frame.cur = j;
         frame.cur_count = count;
@@ -313,239 +285,302 @@ fn check_structure(registry: &Registry, schema: &SetSchema, set: &TransactionSet
         while let Node::Loop {
             id: lid,
             children,
-            child_keys,
-            child_filter,
-            child_required,
+            child_table,
             ..
         } = node
         {
-            let f = Frame::new(children, child_keys, child_filter, child_required, Some(lid.as_str()));
             inner_loop = Some(lid.as_str());
             node = &children[0];
-            stack.push(f);
+            stack.push(Frame::new(children, child_table, Some(lid.as_str())));
         }
         let elements = match node {
-            Node::Segment { def: Some(def), .. } => check_elements(&seg, def, v5),
-            _ => Vec::new(),
+            Node::Segment { def: Some(def), .. } => check_elements(&seg, id_end, def, v5, &classes),
+            _ => None,
         };
         if let Some(code) = seg_error {
-            errors.push(SegmentError {
-                id: seg.id_str().to_string(),
-                position,
-                loop_id: inner_loop.map(str::to_string),
-                code,
-                elements: Vec::new(),
-            });
+            errors.push(segment_error(&seg, position, inner_loop, code, Vec::new()));
         }
-        if !elements.is_empty() {
-            errors.push(SegmentError {
-                id: seg.id_str().to_string(),
-                position,
-                loop_id: inner_loop.map(str::to_string),
-                code: SegmentCode::ElementErrors,
-                elements,
-            });
+        if let Some(elements) = elements {
+            errors.push(segment_error(&seg, position, inner_loop, SegmentCode::ElementErrors, elements));
         }
     }
     while let Some(f) = stack.pop() {
-        missing(&f, f.cur, f.nodes.len(), last_position, &mut errors);
+        missing(&f, f.nodes.len(), last_position, &mut errors);
     }
-    // A mandatory segment that is present but misplaced is reported once, as out of sequence.
-    let misplaced: Vec<String> = errors
-        .iter()
-        .filter(|e| e.code == SegmentCode::OutOfSequence)
-        .map(|e| e.id.clone())
-        .collect();
-    errors.retain(|e| !(e.code == SegmentCode::MandatoryMissing && misplaced.contains(&e.id)));
+    if errors.iter().any(|e| e.code == SegmentCode::OutOfSequence) {
+        // A mandatory segment that is present but misplaced is reported once, as out of sequence.
+        let misplaced: Vec<String> = errors
+            .iter()
+            .filter(|e| e.code == SegmentCode::OutOfSequence)
+            .map(|e| e.id.clone())
+            .collect();
+        errors.retain(|e| !(e.code == SegmentCode::MandatoryMissing && misplaced.contains(&e.id)));
+    }
     errors
 }
 
-/// Reports mandatory positions in `from..to` of a frame that were never used.
-#[inline]
-fn missing(frame: &Frame<'_>, from: usize, to: usize, position: usize, errors: &mut Vec<SegmentError>) {
-    // Most calls pass over no mandatory position at all.
-    let start = frame.required.partition_point(|&k| (k as usize) < from);
-    if frame.required.get(start).is_some_and(|&k| (k as usize) < to) {
-        report_missing(frame, start, to, position, errors);
-    }
-}
-
-/// [`missing`]'s report, from the `start`th mandatory position of the frame.
+/// The error for a segment that fits nowhere ahead: unrecognized, out of sequence or unexpected.
 #[cold]
-fn report_missing(frame: &Frame<'_>, start: usize, to: usize, position: usize, errors: &mut Vec<SegmentError>) {
-    for &k in &frame.required[start..] {
-        let k = k as usize;
-        if k >= to {
-            break;
-        }
-        let node = &frame.nodes[k];
-        // `required` leaves out ST and SE: a missing SE is an envelope issue (AK502 2).
-        if frame.count(k) == 0 {
-            errors.push(SegmentError {
-                id: node.trigger().to_string(),
-                position,
-                loop_id: match node {
-                    Node::Loop { id, .. } => Some(id.clone()),
-                    Node::Segment { .. } => frame.loop_id.map(str::to_string),
-                },
-                code: SegmentCode::MandatoryMissing,
-                elements: Vec::new(),
-            });
-        }
+#[inline(never)]
+fn unplaced(registry: &Registry, schema: &SetSchema, seg: &Segment<'_>, position: usize, loop_id: Option<&str>) -> SegmentError {
+    let id = seg.id_str();
+    let code = if id.len() < 2
+        || id.len() > 3
+        || !id.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+        || !registry.is_known_segment(id)
+    {
+        SegmentCode::Unrecognized
+    } else if schema.segment_ids.contains(id) {
+        SegmentCode::OutOfSequence
+    } else {
+        SegmentCode::Unexpected
+    };
+    segment_error(seg, position, loop_id, code, Vec::new())
+}
+
+#[cold]
+fn segment_error(
+    seg: &Segment<'_>,
+    position: usize,
+    loop_id: Option<&str>,
+    code: SegmentCode,
+    elements: Vec<ElementError>,
+) -> SegmentError {
+    SegmentError {
+        id: seg.id_str().to_string(),
+        position,
+        loop_id: loop_id.map(str::to_string),
+        code,
+        elements,
     }
 }
 
-/// Checks every element of a segment against its definition.
-pub fn check_elements(seg: &Segment<'_>, def: &SegmentDef, v5: bool) -> Vec<ElementError> {
-    if def.plan.usable && plan_passes(seg, &def.plan) {
-        return Vec::new();
+/// Reports mandatory positions of a frame from its current one up to `to` that were never used.
+#[inline]
+fn missing(frame: &Frame<'_>, to: usize, position: usize, errors: &mut Vec<SegmentError>) {
+    // Positions after `cur` are unused; `cur` itself only before its first use.
+    let from = frame.cur + usize::from(frame.cur_count > 0);
+    // Most calls pass over no mandatory position at all.
+    if frame.table.next_required(from) < to {
+        report_missing(frame, from, to, position, errors);
     }
-    exact_check_elements(seg, def, v5)
+}
+
+/// [`missing`]'s report: every mandatory position in `from..to`, all unused.
+#[cold]
+fn report_missing(frame: &Frame<'_>, from: usize, to: usize, position: usize, errors: &mut Vec<SegmentError>) {
+    let mut k = frame.table.next_required(from);
+    while k < to {
+        let node = &frame.nodes[k];
+        // The table leaves out ST and SE: a missing SE is an envelope issue (AK502 2).
+        errors.push(SegmentError {
+            id: node.trigger().to_string(),
+            position,
+            loop_id: match node {
+                Node::Loop { id, .. } => Some(id.clone()),
+                Node::Segment { .. } => frame.loop_id.map(str::to_string),
+            },
+            code: SegmentCode::MandatoryMissing,
+            elements: Vec::new(),
+        });
+        k = frame.table.next_required(k + 1);
+    }
+}
+
+/// Checks every element of a segment against its definition (`id_end` is where its
+/// id ends): the element errors, `None` when there are none.
+fn check_elements(seg: &Segment<'_>, id_end: usize, def: &SegmentDef, v5: bool, classes: &Classes) -> Option<Vec<ElementError>> {
+    if def.plan.usable && plan_passes(seg.raw(), id_end, &def.plan, classes) {
+        return None;
+    }
+    Some(exact_check_elements(seg, def, v5)).filter(|e| !e.is_empty())
+}
+
+/// Byte class: outside printable ASCII (0x20..=0x7e).
+const NONPRINT: u8 = 1;
+/// Byte class: lower-case ASCII letter.
+const LOWER: u8 = 2;
+/// Byte class: anything but an ASCII digit.
+const NONDIGIT: u8 = 4;
+/// Byte class: the element separator.
+const SEP: u8 = 8;
+/// Byte class: the component or repetition separator.
+const ODD: u8 = 16;
+
+/// Classes of every byte value, before the delimiters are known.
+const BASE_CLASSES: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        let byte = b as u8;
+        if !(byte >= 0x20 && byte < 0x7f) {
+            t[b] |= NONPRINT;
+        }
+        if byte.is_ascii_lowercase() {
+            t[b] |= LOWER;
+        }
+        if !byte.is_ascii_digit() {
+            t[b] |= NONDIGIT;
+        }
+        b += 1;
+    }
+    t
+};
+
+/// The fast path's byte classes for one interchange's delimiters.
+struct Classes {
+    table: [u8; 256],
+    sep: u8,
+}
+
+impl Classes {
+    fn new(d: Delimiters) -> Self {
+        let mut table = BASE_CLASSES;
+        table[usize::from(d.component)] |= ODD;
+        if let Some(r) = d.repetition {
+            table[usize::from(r)] |= ODD;
+        }
+        table[usize::from(d.element)] |= SEP;
+        Self { table, sep: d.element }
+    }
+
+    /// Where a segment's id ends: its first element separator (or its end).
+    #[inline(always)]
+    fn id_end(&self, raw: &[u8]) -> usize {
+        // Ids are two or three bytes: test those places before scanning.
+        match raw.get(..4) {
+            Some(&[a, b, c, d]) if a != self.sep && b != self.sep && (c == self.sep || d == self.sep) => {
+                if c == self.sep {
+                    2
+                } else {
+                    3
+                }
+            }
+            _ => self.scan(raw, 0, SEP),
+        }
+    }
+
+    /// Where the first byte from `i` in one of the `stop` classes is (the length if none).
+    #[inline(always)]
+    fn scan(&self, raw: &[u8], mut i: usize, stop: u8) -> usize {
+        // Four bytes a step (one bounds check) while four remain.
+        while let Some(chunk) = raw.get(i..i + 4) {
+            for (k, &b) in chunk.iter().enumerate() {
+                if self.table[usize::from(b)] & stop != 0 {
+                    return i + k;
+                }
+            }
+            i += 4;
+        }
+        while let Some(&b) = raw.get(i) {
+            if self.table[usize::from(b)] & stop != 0 {
+                break;
+            }
+            i += 1;
+        }
+        i
+    }
+
+    /// True when an element ends at `end`: a separator or the end of the segment.
+    #[inline(always)]
+    fn ends(&self, raw: &[u8], end: usize) -> bool {
+        raw.get(end).is_none_or(|&b| b == self.sep)
+    }
 }
 
 /// The fast path: true only when the segment certainly has no element error.
 ///
-/// Anything the plan does not cover answers false, so the exact check runs:
-/// bytes outside printable ASCII, component or repetition separators anywhere,
-/// present composites, elements past the definition.
-fn plan_passes(seg: &Segment<'_>, plan: &SegmentPlan) -> bool {
-    let raw = seg.raw();
-    let d = seg.delimiters();
-    let mut scan = Scan {
-        plan,
-        raw,
-        sep: splat(d.element),
-        component: splat(d.component),
-        repetition: splat(d.repetition.unwrap_or(d.component)),
-        odd: 0,
-        present: 0,
-        separators: 0,
-        start: 0,
-    };
-    let mut chunks = raw.chunks_exact(8);
-    let mut base = 0;
-    for chunk in chunks.by_ref() {
-        if !scan.step(u64::from_le_bytes(chunk.try_into().expect("eight bytes")), HIGH, base) {
+/// One pass over the bytes after the id (`raw[id_end]` is the first separator):
+/// each element is scanned for the byte classes its check forbids, then its
+/// length (and code list, date or time) is checked. Anything the plan does not
+/// cover answers false, so the exact check runs: bytes outside printable ASCII,
+/// component or repetition separators, present composites, elements past the
+/// definition.
+// Out of line: the caller's registers are all taken by the structure matching.
+#[inline(never)]
+fn plan_passes(raw: &[u8], id_end: usize, plan: &SegmentPlan, classes: &Classes) -> bool {
+    let mut present = 0u64;
+    let mut at = id_end;
+    for (i, el) in plan.elements.iter().enumerate() {
+        if at >= raw.len() {
+            break;
+        }
+        let start = at + 1;
+        let Some(end) = value_end(raw, start, el, classes) else {
+            return false;
+        };
+        if end > start {
+            present |= 1 << i;
+        }
+        at = end;
+    }
+    // Past the definition, only empty elements.
+    while at < raw.len() {
+        if !classes.ends(raw, at + 1) {
             return false;
         }
-        base += 8;
+        at += 1;
     }
-    let tail = chunks.remainder();
-    if !tail.is_empty() {
-        // Little-endian like the full steps; only the first lanes hold segment bytes.
-        let x = tail.iter().rev().fold(0u64, |x, &b| (x << 8) | u64::from(b));
-        if !scan.step(x, HIGH & ((1u64 << (8 * tail.len())) - 1), base) {
-            return false;
-        }
-    }
-    // The last element runs to the end of the segment (none when there is no separator).
-    if scan.separators > 0 && !scan.value(raw.len()) {
-        return false;
-    }
-    scan.odd == 0 && plan.mandatory & !scan.present == 0 && plan.rules.iter().all(|r| r.holds(scan.present))
+    plan.mandatory & !present == 0
+        && (present ^ (present >> 1)) & plan.adjacent_pairs == 0
+        && plan.required.iter().all(|&m| present & m != 0)
+        && (present & plan.triggers == 0 || plan.rules.iter().all(|r| r.holds(present)))
 }
 
-const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
-const HIGH: u64 = 0x8080_8080_8080_8080;
-
-/// Spreads a byte over the eight lanes of a `u64`.
-#[inline]
-fn splat(b: u8) -> u64 {
-    u64::from_ne_bytes([b; 8])
-}
-
-/// High bit set in exactly the lanes of `x` equal to `pattern`'s (a [`splat`]).
-#[inline]
-fn lanes_equal(x: u64, pattern: u64) -> u64 {
-    let y = x ^ pattern;
-    !(((y & LOW7) + LOW7) | y | LOW7)
-}
-
-/// The fast path's walk over a segment, eight bytes per step (SWAR): element
-/// separators are found by bit tricks and each element is checked as soon as
-/// its end is known.
-struct Scan<'a> {
-    plan: &'a SegmentPlan,
-    raw: &'a [u8],
-    sep: u64,
-    component: u64,
-    repetition: u64,
-    /// Lanes seen outside printable ASCII, or holding a component or repetition separator.
-    odd: u64,
-    /// Bit `i` set when element `i + 1` is present.
-    present: u64,
-    /// Separators seen; the first one ends the segment id.
-    separators: usize,
-    /// Where the current element starts.
-    start: usize,
-}
-
-impl Scan<'_> {
-    /// One eight-byte step at `base`; `valid` has the high bit of the lanes holding segment
-    /// bytes. False when an element ending here fails.
-    #[inline]
-    fn step(&mut self, x: u64, valid: u64, base: usize) -> bool {
-        let low = x & LOW7;
-        // Printable ASCII is 0x20..=0x7e: adding 0x60 to the low seven bits carries into
-        // bit 7 from 0x20 up, adding 0x01 only at 0x7f; bit 7 itself marks 0x80 and up.
-        let outside = (x | (low + splat(0x01)) | !(low + splat(0x60))) & HIGH;
-        let seps = lanes_equal(x, self.sep) & valid;
-        self.odd |= (outside | lanes_equal(x, self.component) | lanes_equal(x, self.repetition)) & valid & !seps;
-        let mut m = seps;
-        while m != 0 {
-            let at = base + (m.trailing_zeros() / 8) as usize;
-            if self.separators > 0 && !self.value(at) {
-                return false;
-            }
-            self.separators += 1;
-            self.start = at + 1;
-            m &= m - 1;
-        }
-        true
-    }
-
-    /// Checks the element that ends at `end` (element `separators`, 1-based).
-    #[inline]
-    fn value(&mut self, end: usize) -> bool {
-        let i = self.separators - 1;
-        let value = &self.raw[self.start..end];
-        if value.is_empty() {
-            return true;
-        }
-        match self.plan.elements.get(i) {
-            Some(el) if value_passes(value, el) => {
-                self.present |= 1 << i;
-                true
-            }
-            _ => false,
-        }
-    }
-}
-
-/// [`check_simple`] finding nothing, for a non-empty value of printable ASCII
-/// without component or repetition separators.
-#[inline]
-fn value_passes(v: &[u8], el: &ElementPlan) -> bool {
+/// Where the element starting at `start` ends, when [`check_simple`] finds nothing in it
+/// (or it is empty); `None` when it may hold an error.
+#[inline(always)]
+fn value_end(raw: &[u8], start: usize, el: &ElementPlan, c: &Classes) -> Option<usize> {
     let len_ok = |n: usize| n >= el.min as usize && n <= el.max as usize;
-    match &el.check {
-        ValueCheck::Text => len_ok(v.len()),
-        ValueCheck::Code => len_ok(v.len()) && !v.iter().any(u8::is_ascii_lowercase),
-        ValueCheck::Listed(codes) => len_ok(v.len()) && pack_code(v).is_some_and(|k| codes.binary_search(&k).is_ok()),
+    let after_minus = |s: usize| s + usize::from(raw.get(s) == Some(&b'-'));
+    let (end, ok) = match &el.check {
+        ValueCheck::Text | ValueCheck::Binary => {
+            let end = c.scan(raw, start, SEP | ODD | NONPRINT);
+            (end, len_ok(end - start))
+        }
+        ValueCheck::Code => {
+            let end = c.scan(raw, start, SEP | ODD | NONPRINT | LOWER);
+            (end, len_ok(end - start))
+        }
+        ValueCheck::Listed(codes) => {
+            let end = c.scan(raw, start, SEP | ODD | NONPRINT);
+            let v = &raw[start..end];
+            (
+                end,
+                len_ok(v.len()) && pack_code(v).is_some_and(|k| codes.binary_search(&k).is_ok()),
+            )
+        }
         ValueCheck::Numeric => {
-            let digits = v.strip_prefix(b"-").unwrap_or(v);
-            !digits.is_empty() && digits.iter().all(u8::is_ascii_digit) && len_ok(digits.len())
+            let digits = after_minus(start);
+            let end = c.scan(raw, digits, SEP | ODD | NONDIGIT);
+            (end, end > digits && len_ok(end - digits))
         }
         ValueCheck::Decimal => {
-            let body = v.strip_prefix(b"-").unwrap_or(v);
-            let digits = body.iter().filter(|b| b.is_ascii_digit()).count();
-            let dots = body.iter().filter(|b| **b == b'.').count();
-            digits > 0 && dots <= 1 && digits + dots == body.len() && len_ok(digits)
+            let digits = after_minus(start);
+            let mut end = c.scan(raw, digits, SEP | ODD | NONDIGIT);
+            let mut dots = 0;
+            if raw.get(end) == Some(&b'.') && !c.ends(raw, end) {
+                dots = 1;
+                end = c.scan(raw, end + 1, SEP | ODD | NONDIGIT);
+            }
+            let n = end - digits - dots;
+            (end, n > 0 && len_ok(n))
         }
-        ValueCheck::Date => valid_date(v) && len_ok(v.len()),
-        ValueCheck::Time => valid_time(v) && len_ok(v.len()),
-        ValueCheck::Binary => true,
-        ValueCheck::Exact => false,
+        ValueCheck::Date => {
+            let end = c.scan(raw, start, SEP | ODD | NONDIGIT);
+            (end, valid_date(&raw[start..end]) && len_ok(end - start))
+        }
+        ValueCheck::Time => {
+            let end = c.scan(raw, start, SEP | ODD | NONDIGIT);
+            (end, valid_time(&raw[start..end]) && len_ok(end - start))
+        }
+        ValueCheck::Exact => (start, false),
+    };
+    // An empty element passes here (`mandatory` covers it); any other stop is a byte the check refuses.
+    if end == start && c.ends(raw, start) {
+        return Some(start);
     }
+    (ok && c.ends(raw, end)).then_some(end)
 }
 
 /// Checks every element of a segment against its definition, one by one, reporting each error.
@@ -875,6 +910,16 @@ mod tests {
     use super::*;
     use crate::x12::{Delimiters, Position};
 
+    /// [`plan_passes`] on a segment alone.
+    fn plan_ok(seg: &Segment<'_>, plan: &SegmentPlan) -> bool {
+        plan_passes(seg.raw(), seg.id().len(), plan, &Classes::new(seg.delimiters()))
+    }
+
+    /// [`check_elements`] on a segment alone.
+    fn checked(seg: &Segment<'_>, def: &SegmentDef, v5: bool) -> Vec<ElementError> {
+        check_elements(seg, seg.id().len(), def, v5, &Classes::new(seg.delimiters())).unwrap_or_default()
+    }
+
     /// The fast path never passes a segment the exact check finds fault with, and
     /// passes the well-formed ones it covers.
     #[test]
@@ -926,7 +971,7 @@ mod tests {
                 let id = text.split('*').next().unwrap_or("");
                 let def = schema.segment(id).expect("segment");
                 let seg = Segment::new(text.as_bytes(), delimiters, Position::default());
-                assert!(plan_passes(&seg, &def.plan), "{version} {text}");
+                assert!(plan_ok(&seg, &def.plan), "{version} {text}");
                 assert!(exact_check_elements(&seg, def, v5).is_empty(), "{version} {text}");
                 for at in 0..=text.len() {
                     for cut in 0..=2usize {
@@ -937,7 +982,7 @@ mod tests {
                             raw.extend_from_slice(&text.as_bytes()[end..]);
                             let seg = Segment::new(&raw, delimiters, Position::default());
                             let Some(def) = schema.segment(seg.id_str()) else { continue };
-                            let fast = plan_passes(&seg, &def.plan);
+                            let fast = plan_ok(&seg, &def.plan);
                             let exact = exact_check_elements(&seg, def, v5);
                             assert!(
                                 !fast || exact.is_empty(),
@@ -974,7 +1019,7 @@ mod tests {
                             let v5 = version.get(..6).is_some_and(|v| v >= "005010");
                             for seg in set.segments() {
                                 if let Some(def) = schema.segment(seg.id_str()) {
-                                    assert_eq!(check_elements(&seg, def, v5), exact_check_elements(&seg, def, v5), "{seg:?}");
+                                    assert_eq!(checked(&seg, def, v5), exact_check_elements(&seg, def, v5), "{seg:?}");
                                     compared += 1;
                                 }
                             }
@@ -987,15 +1032,15 @@ mod tests {
         assert!(compared > 100, "{compared} segments");
     }
 
-    /// Structure matching as it was before [`Frame`] tracked one count: a count per
-    /// position (the reference for `structure_matching_agrees_with_the_reference`).
+    /// Structure matching as it was before [`Frame`] tracked one count and levels had
+    /// tables: a plain forward search over each level's keys and a count per position
+    /// (the reference for `structure_matching_agrees_with_the_reference`).
     mod reference {
         use super::super::*;
 
         struct Frame<'s> {
             nodes: &'s [Node],
             keys: &'s [u32],
-            filter: &'s KeyFilter,
             required: &'s [u32],
             loop_id: Option<&'s str>,
             cur: usize,
@@ -1005,21 +1050,13 @@ mod tests {
 
         impl<'s> Frame<'s> {
             /// A frame over `nodes`, reusing a spare counts buffer when there is one.
-            fn new(
-                nodes: &'s [Node],
-                keys: &'s [u32],
-                filter: &'s KeyFilter,
-                required: &'s [u32],
-                loop_id: Option<&'s str>,
-                spare: &mut Vec<Vec<usize>>,
-            ) -> Self {
+            fn new(nodes: &'s [Node], keys: &'s [u32], required: &'s [u32], loop_id: Option<&'s str>, spare: &mut Vec<Vec<usize>>) -> Self {
                 let mut counts = spare.pop().unwrap_or_default();
                 counts.clear();
                 counts.resize(nodes.len(), 0);
                 Self {
                     nodes,
                     keys,
-                    filter,
                     required,
                     loop_id,
                     cur: 0,
@@ -1030,10 +1067,6 @@ mod tests {
 
             /// Where a segment with this id fits, looking forward from the current position.
             fn find(&self, key: u32) -> Option<usize> {
-                // The filter covers every position the search below can reach.
-                if !self.filter.may_contain(key) {
-                    return None;
-                }
                 // Inside a loop, its trigger again means a new iteration, found by the parent frame.
                 let from = if self.is_loop { self.cur.max(1) } else { self.cur };
                 self.keys.get(from..)?.iter().position(|&k| k == key).map(|j| from + j)
@@ -1046,7 +1079,6 @@ mod tests {
             let mut stack = vec![Frame::new(
                 &schema.structure,
                 &schema.structure_keys,
-                &schema.structure_filter,
                 &schema.structure_required,
                 None,
                 &mut spare,
@@ -1105,19 +1137,18 @@ mod tests {
                     id: lid,
                     children,
                     child_keys,
-                    child_filter,
                     child_required,
                     ..
                 } = node
                 {
-                    let mut f = Frame::new(children, child_keys, child_filter, child_required, Some(lid.as_str()), &mut spare);
+                    let mut f = Frame::new(children, child_keys, child_required, Some(lid.as_str()), &mut spare);
                     f.counts[0] = 1;
                     inner_loop = Some(lid.as_str());
                     node = &children[0];
                     stack.push(f);
                 }
                 let elements = match node {
-                    Node::Segment { def: Some(def), .. } => check_elements(&seg, def, v5),
+                    Node::Segment { def: Some(def), .. } => super::checked(&seg, def, v5),
                     _ => Vec::new(),
                 };
                 if let Some(code) = seg_error {
@@ -1188,27 +1219,9 @@ mod tests {
         }
     }
 
-    /// The schema with every key filter passing everything: the plain forward search.
-    fn unfiltered(schema: &SetSchema) -> SetSchema {
-        fn clear(nodes: &mut [Node]) {
-            for n in nodes {
-                if let Node::Loop {
-                    children, child_filter, ..
-                } = n
-                {
-                    *child_filter = KeyFilter::ALL;
-                    clear(children);
-                }
-            }
-        }
-        let mut s = schema.clone();
-        s.structure_filter = KeyFilter::ALL;
-        clear(&mut s.structure);
-        s
-    }
-
-    /// Structure matching (key filters, one count per level) finds exactly what the
-    /// plain search with a count per position finds, on every fixture set mutated many ways: segments dropped, duplicated,
+    /// Structure matching (level tables, one count per level) finds exactly what the
+    /// plain search with a count per position finds, on every fixture set mutated many
+    /// ways: segments dropped, duplicated,
     /// swapped, moved, unknown or foreign segments inserted, loops repeated past their
     /// maximum, the mandatory ones removed.
     #[test]
@@ -1227,7 +1240,7 @@ mod tests {
                         let Some(schema) = registry.get(&version, &set.id) else { continue };
                         let v5 = version.get(..6).is_some_and(|v| v >= "005010");
                         let fast = check_structure(&registry, &schema, &set, v5);
-                        let exact = reference::check_structure(&registry, &unfiltered(&schema), &set, v5);
+                        let exact = reference::check_structure(&registry, &schema, &set, v5);
                         assert_eq!(fast, exact, "{version} {}", set.id);
                         compared += 1;
                         with_errors += usize::from(!fast.is_empty());
@@ -1322,6 +1335,18 @@ mod tests {
             compared > 5_000 && with_errors > 1_000,
             "{compared} sets, {with_errors} with errors"
         );
+    }
+
+    /// The id ends at the first separator.
+    #[test]
+    fn id_end_is_the_first_separator() {
+        let c = Classes::new(Delimiters::default());
+        for len in 0..8 {
+            for pattern in 0..1u32 << len {
+                let raw: Vec<u8> = (0..len).map(|i| if pattern >> i & 1 == 1 { b'*' } else { b'A' }).collect();
+                assert_eq!(c.id_end(&raw), raw.iter().position(|&x| x == b'*').unwrap_or(len), "{raw:?}");
+            }
+        }
     }
 
     #[test]
