@@ -5,7 +5,8 @@
 //! Reports p50/p99 end to end and the overhead over the carriers' 50 ms,
 //! at 1, 50 and 200 concurrent clients.
 //!
-//! `cargo bench --bench shipping` (`TRADELANE_BENCH_REQUESTS` per level, default 1,000;
+//! `cargo bench --bench shipping` (`TRADELANE_BENCH_REQUESTS` per level, default 1,000 and
+//! at least 100 per client;
 //! `TRADELANE_BENCH_LEVELS=50` runs only the levels listed).
 
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -89,10 +90,9 @@ fn main() {
     if !std::env::args().any(|a| a == "--bench") {
         return;
     }
-    let per_level: usize = std::env::var("TRADELANE_BENCH_REQUESTS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1000);
+    // Default: 1,000 requests per level, and at least 100 per client, so the p99 is not
+    // the first round of every client.
+    let per_level: Option<usize> = std::env::var("TRADELANE_BENCH_REQUESTS").ok().and_then(|v| v.parse().ok());
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
     rt.block_on(async move {
         let fixtures = std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/carriers"));
@@ -181,7 +181,7 @@ fn main() {
             .map(|v| v.split(',').filter_map(|l| l.trim().parse().ok()).collect())
             .unwrap_or_else(|| vec![1, 50, 200]);
         for concurrency in levels {
-            let total = per_level.max(concurrency);
+            let total = per_level.unwrap_or(1000.max(100 * concurrency)).max(concurrency);
             let (http, base, key, body) = (http.clone(), base.clone(), key.clone(), body.clone());
             let gateway = measure(concurrency, total, ramp, move || {
                 let (http, base, key, body) = (http.clone(), base.clone(), key.clone(), body.clone());

@@ -9,13 +9,14 @@ pub mod dhl;
 pub mod fedex;
 pub mod landed_cost;
 pub mod oem;
+mod timer;
 pub mod ups;
 pub mod usps;
 
 use std::collections::{BTreeMap, VecDeque};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use actix_web::dev::Service;
 use actix_web::{web, App, HttpResponse, HttpServer};
@@ -238,6 +239,7 @@ pub fn start(mock: MockCarrier, fixtures: PathBuf, addr: &str, workers: usize) -
             .app_data(web::PayloadConfig::new(16 << 20))
             .route("/__mock/control", web::post().to(control))
             .wrap_fn(|req, srv| {
+                let arrived = Instant::now();
                 let state = req.app_data::<web::Data<MockState>>().cloned();
                 let control = req.path().starts_with("/__mock/");
                 let fut = srv.call(req);
@@ -246,7 +248,7 @@ pub fn start(mock: MockCarrier, fixtures: PathBuf, addr: &str, workers: usize) -
                     if let (Some(state), false) = (state, control) {
                         let latency = state.latency.lock().map(|l| *l).unwrap_or_default();
                         if !latency.is_zero() {
-                            tokio::time::sleep(latency).await;
+                            timer::until(arrived + latency).await;
                         }
                         let fault = state.faults.lock().ok().and_then(|mut f| f.pop_front());
                         if let Some(status) = fault {
