@@ -302,6 +302,23 @@ pub fn decimal_text(text: &str) -> Option<Decimal> {
     format!("{}{plain}", if neg { "-" } else { "" }).parse().ok()
 }
 
+/// Every `fixtures/carriers/*/*.json`, with its path (tests).
+#[cfg(test)]
+pub(crate) fn carrier_fixtures() -> Vec<(std::path::PathBuf, Vec<u8>)> {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/carriers");
+    let mut out = Vec::new();
+    for carrier in std::fs::read_dir(dir).expect("fixtures/carriers") {
+        for f in std::fs::read_dir(carrier.expect("entry").path()).expect("carrier folder") {
+            let path = f.expect("entry").path();
+            if path.extension().is_some_and(|e| e == "json") {
+                let body = std::fs::read(&path).expect("fixture");
+                out.push((path, body));
+            }
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -349,19 +366,11 @@ mod tests {
 
     #[test]
     fn carrier_fixtures_quote_like_the_reference() {
-        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/carriers");
-        let mut seen = 0;
-        for carrier in std::fs::read_dir(dir).unwrap() {
-            for f in std::fs::read_dir(carrier.unwrap().path()).unwrap() {
-                let path = f.unwrap().path();
-                if path.extension().is_some_and(|e| e == "json") {
-                    let body = std::fs::read(&path).unwrap();
-                    assert_eq!(quote_numbers(&body), reference(&body), "{}", path.display());
-                    seen += 1;
-                }
-            }
+        let fixtures = carrier_fixtures();
+        assert!(fixtures.len() > 20, "{} fixtures", fixtures.len());
+        for (path, body) in fixtures {
+            assert_eq!(quote_numbers(&body), reference(&body), "{}", path.display());
         }
-        assert!(seen > 20, "{seen} fixtures");
     }
 
     fn to_value(j: &Json<'_>) -> Value {
