@@ -126,6 +126,8 @@ fn main() {
             ));
         }
         let mut config = Config::parse(&toml).unwrap();
+        // TRADELANE_HTTP_WORKERS and the other settings' variables apply as in the binary.
+        config.apply_env(|k| std::env::var(k).ok()).unwrap();
         config.mappings = Some(concat!(env!("CARGO_MANIFEST_DIR"), "/mappings").into());
         let app = Application::build(config).await.unwrap();
         let base = format!("http://127.0.0.1:{}", app.port());
