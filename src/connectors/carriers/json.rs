@@ -2,8 +2,9 @@
 //! bend amounts like `15.31`. Numbers are rewritten as strings of their own
 //! text before parsing and read back as exact [`Decimal`]s.
 //!
-//! Replies on the rate-shopping path are read into a [`Json`] tree that borrows
-//! its strings from the reply: no map and no string allocated per key or value.
+//! The carrier adapters read replies into a [`Json`] tree that borrows its strings
+//! from the reply: no map and no string allocated per key or value. [`exact`]
+//! gives a `serde_json::Value` where that matters less (landed-cost providers).
 
 use std::borrow::Cow;
 use std::fmt;
