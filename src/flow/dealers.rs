@@ -6,12 +6,13 @@
 
 use serde_json::{json, Value};
 
-use crate::mapping::{render, RenderOptions};
+use crate::mapping::render;
 use crate::model::{Date, Decimal, Party, PoLine, PurchaseOrder, Purpose, Text};
 use crate::replenishment::{plan, DealerPolicy, OrderLine, ReplenishmentRequest, Route};
 use crate::store::{self, enqueue, new_id, now_ms, sha256_hex, ApiKey, DealerOrder, NewDealerOrder, NewDocument, NewMessage, Scope};
 use crate::x12::writer::now_utc;
 
+use super::outbound::next_controls;
 use super::{FlowError, Gateway};
 
 /// The outcome of a replenishment request.
@@ -145,17 +146,8 @@ impl Gateway {
                     .clone();
                 let po = serde_json::to_value(purchase_order(policy, &po_number, today, &lines))
                     .map_err(|e| FlowError::Internal(e.to_string()))?;
-                let isa = store::allocate(&mut tx, &partner.id, "isa", 1).await?;
-                let gs = store::allocate(&mut tx, &partner.id, "gs", 1).await?;
-                let st = format!("{:04}", store::allocate(&mut tx, &partner.id, "st", 1).await? % 1_000_000_000);
                 let (date, time) = now_utc();
-                let opts = RenderOptions {
-                    interchange_control: isa as u64,
-                    group_control: gs as u64,
-                    set_control: st.clone(),
-                    date,
-                    time,
-                };
+                let opts = next_controls(&mut tx, &partner.id, date, time).await?;
                 let x12 = render("850", &partner, &po, &opts).map_err(|e| FlowError::Internal(e.to_string()))?;
                 let doc_id = new_id("doc_");
                 store::insert_document(
@@ -167,9 +159,9 @@ impl Gateway {
                         direction: "outbound",
                         set_id: "850".into(),
                         reference: Some(po_number.clone()),
-                        interchange_control: Some(format!("{isa:09}")),
-                        group_control: Some(gs.to_string()),
-                        set_control: Some(st),
+                        interchange_control: Some(format!("{:09}", opts.interchange_control)),
+                        group_control: Some(opts.group_control.to_string()),
+                        set_control: Some(opts.set_control.clone()),
                         status: "queued".into(),
                         ack_due_at: Some(now_ms() + i64::from(partner.ack_window_hours) * 3_600_000),
                         document: po.to_string(),
@@ -178,28 +170,9 @@ impl Gateway {
                     },
                 )
                 .await?;
-                let mut message = None;
-                if let Some(dest) = self.partner_destination(&partner.id) {
-                    message = Some(
-                        enqueue(
-                            &mut tx,
-                            &NewMessage {
-                                owner: &policy.id,
-                                destination: dest,
-                                kind: "document",
-                                document_id: Some(&doc_id),
-                                interchange_id: None,
-                                ordering_key: Some(&partner.id),
-                                content_type: "application/edi-x12",
-                                body: x12.as_bytes(),
-                                url: None,
-                                secret: None,
-                            },
-                        )
-                        .await?,
-                    );
-                    woken.push(dest.to_string());
-                }
+                let message = self
+                    .enqueue_for_partner(&mut tx, &policy.id, &partner.id, &doc_id, &x12, &mut woken)
+                    .await?;
                 (Some(doc_id), message)
             }
             Route::Oem { oem } => {

@@ -5,9 +5,10 @@
 //! request return the first result.
 
 use serde::Deserialize;
+use sqlx::{Any, Transaction};
 
 use crate::mapping::{render, RenderOptions};
-use crate::store::{self, enqueue, new_id, now_ms, sha256_hex, ApiKey, DocumentRecord, NewDocument, NewMessage};
+use crate::store::{self, enqueue, new_id, now_ms, sha256_hex, ApiKey, DocumentRecord, NewDocument, NewMessage, StoreError};
 use crate::x12::writer::now_utc;
 
 use super::{reference, FlowError, Gateway};
@@ -86,17 +87,7 @@ impl Gateway {
         render(set, &partner, &req.document, &probe).map_err(|e| FlowError::InvalidDocument(e.to_string()))?;
 
         let mut tx = self.store.begin_write().await?;
-        let isa = store::allocate(&mut tx, &partner.id, "isa", 1).await?;
-        let gs = store::allocate(&mut tx, &partner.id, "gs", 1).await?;
-        let st = store::allocate(&mut tx, &partner.id, "st", 1).await?;
-        let st = format!("{:04}", st % 1_000_000_000);
-        let opts = RenderOptions {
-            interchange_control: isa as u64,
-            group_control: gs as u64,
-            set_control: st.clone(),
-            date,
-            time,
-        };
+        let opts = next_controls(&mut tx, &partner.id, date, time).await?;
         let x12 = render(set, &partner, &req.document, &opts).map_err(|e| FlowError::InvalidDocument(e.to_string()))?;
         let id = new_id("doc_");
         let inserted = store::insert_document(
@@ -108,9 +99,9 @@ impl Gateway {
                 direction: "outbound",
                 set_id: set.into(),
                 reference: reference(&req.document),
-                interchange_control: Some(format!("{isa:09}")),
-                group_control: Some(gs.to_string()),
-                set_control: Some(st),
+                interchange_control: Some(format!("{:09}", opts.interchange_control)),
+                group_control: Some(opts.group_control.to_string()),
+                set_control: Some(opts.set_control.clone()),
                 status: "queued".into(),
                 ack_due_at: Some(now_ms() + i64::from(partner.ack_window_hours) * 3_600_000),
                 document: req.document.to_string(),
@@ -128,31 +119,70 @@ impl Gateway {
             return replayed(existing, key, &request_hash);
         }
         let mut woken = Vec::new();
-        if let Some(dest) = self.partner_destination(&partner.id) {
-            enqueue(
-                &mut tx,
-                &NewMessage {
-                    owner: &caller.owner,
-                    destination: dest,
-                    kind: "document",
-                    document_id: Some(&id),
-                    interchange_id: None,
-                    ordering_key: Some(&partner.id),
-                    content_type: "application/edi-x12",
-                    body: x12.as_bytes(),
-                    url: None,
-                    secret: None,
-                },
-            )
+        self.enqueue_for_partner(&mut tx, &caller.owner, &partner.id, &id, &x12, &mut woken)
             .await?;
-            woken.push(dest.to_string());
-        }
         tx.commit().await?;
         self.notify(&woken);
         self.metrics
             .inc("tradelane_documents_total", format!("set=\"{set}\",direction=\"outbound\""));
         let document = self.store.document(&id).await?.ok_or(FlowError::NotFound)?;
         Ok(Sent { document, created: true })
+    }
+}
+
+/// Fresh ISA13, GS06 and ST02 for one outbound set to `partner`, allocated in `tx`
+/// (so a rollback gives them back), as render options.
+pub(super) async fn next_controls(
+    tx: &mut Transaction<'_, Any>,
+    partner: &str,
+    date: String,
+    time: String,
+) -> Result<RenderOptions, StoreError> {
+    let isa = store::allocate(tx, partner, "isa", 1).await?;
+    let gs = store::allocate(tx, partner, "gs", 1).await?;
+    let st = store::allocate(tx, partner, "st", 1).await?;
+    Ok(RenderOptions {
+        interchange_control: isa as u64,
+        group_control: gs as u64,
+        set_control: format!("{:04}", st % 1_000_000_000),
+        date,
+        time,
+    })
+}
+
+impl Gateway {
+    /// Queues an outbound X12 document to its partner's destination, when the partner
+    /// has one (which then goes into `woken`); the message id.
+    pub(super) async fn enqueue_for_partner(
+        &self,
+        tx: &mut Transaction<'_, Any>,
+        owner: &str,
+        partner: &str,
+        document_id: &str,
+        x12: &str,
+        woken: &mut Vec<String>,
+    ) -> Result<Option<String>, StoreError> {
+        let Some(dest) = self.partner_destination(partner) else {
+            return Ok(None);
+        };
+        let message = enqueue(
+            tx,
+            &NewMessage {
+                owner,
+                destination: dest,
+                kind: "document",
+                document_id: Some(document_id),
+                interchange_id: None,
+                ordering_key: Some(partner),
+                content_type: "application/edi-x12",
+                body: x12.as_bytes(),
+                url: None,
+                secret: None,
+            },
+        )
+        .await?;
+        woken.push(dest.to_string());
+        Ok(Some(message))
     }
 }
 
