@@ -8,7 +8,7 @@ use std::time::SystemTime;
 
 use serde_json::{json, Map, Value};
 
-use super::json::{quoted, Json};
+use super::json::{number as num, quoted, Json};
 
 use super::{
     customs_of, CarrierAccount, CarrierError, CarrierHttp, Charge, Label, LabelFormat, LabelRequest, LengthUnit, Money, Package, Rate,
@@ -629,21 +629,6 @@ fn add_customs(v: &mut Value, d: &Declaration, metric: bool) -> Result<(), Carri
         (_, None) => {}
     }
     Ok(())
-}
-
-/// A decimal as a JSON number. Non-integers go through f64 only for writing:
-/// serde_json prints the shortest text that reads back to the same f64, which
-/// is the decimal's own text for the few digits weights and sizes have.
-fn num(d: Decimal) -> Value {
-    let text = d.to_string();
-    if let Ok(i) = text.parse::<i64>() {
-        return i.into();
-    }
-    text.parse::<f64>()
-        .ok()
-        .and_then(serde_json::Number::from_f64)
-        .map(Value::Number)
-        .unwrap_or(Value::Null)
 }
 
 fn ship_date(s: &Shipment) -> String {

@@ -17,7 +17,7 @@ use reqwest::header::CONTENT_TYPE;
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use super::json::{quoted, Json};
+use super::json::{number, quoted, Json};
 
 use super::{
     customs_of, Address, CarrierAccount, CarrierError, CarrierHttp, Charge, Label, LabelFormat, LabelRequest, LengthUnit, Money, Package,
@@ -478,16 +478,6 @@ fn contact(a: &Address, role: &str) -> Result<Value, CarrierError> {
         v["emailAddress"] = json!(e);
     }
     Ok(v)
-}
-
-/// A decimal as a JSON number. Weights only, never money: serde_json's shortest
-/// float formatting writes back the same digits for anything a scale shows.
-fn number(d: Decimal) -> Value {
-    let text = d.to_string();
-    match text.parse::<i64>() {
-        Ok(i) => json!(i),
-        Err(_) => text.parse::<f64>().map(|f| json!(f)).unwrap_or(Value::Null),
-    }
 }
 
 /// Money as FedEx's JSON number, rounded to cents first (two decimals survive

@@ -269,6 +269,22 @@ impl<'de> Deserialize<'de> for Key<'de> {
     }
 }
 
+/// A decimal as a JSON number, for carrier requests that want numbers (weights,
+/// sizes, declared values). Non-integers go through f64 only for writing: serde_json
+/// prints the shortest text that reads back to the same f64, which is the decimal's
+/// own text for the few digits these values have.
+pub fn number(d: Decimal) -> Value {
+    let text = d.to_string();
+    if let Ok(i) = text.parse::<i64>() {
+        return i.into();
+    }
+    text.parse::<f64>()
+        .ok()
+        .and_then(serde_json::Number::from_f64)
+        .map(Value::Number)
+        .unwrap_or(Value::Null)
+}
+
 /// A decimal from a number's text (as [`exact`] leaves it), a numeric string or an
 /// integer, exponent form included (`1.5E1`).
 pub fn decimal(v: &Value) -> Option<Decimal> {

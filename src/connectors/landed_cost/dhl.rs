@@ -11,9 +11,9 @@ use std::time::SystemTime;
 
 use serde_json::{json, Value};
 
-use super::zonos::num;
 use super::{cents, totals, ItemCharges, LandedCost, QuoteRequest};
 use crate::connectors::carriers::dhl::rate_address;
+use crate::connectors::carriers::json::number as num;
 use crate::connectors::carriers::json::{decimal, exact};
 use crate::connectors::carriers::{CarrierAccount, CarrierError, CarrierHttp, LengthUnit, WeightUnit};
 use crate::model::Decimal;

@@ -14,7 +14,7 @@
 use serde_json::{json, Map, Value};
 
 use super::{cents, totals, ItemCharges, LandedCost, QuoteRequest};
-use crate::connectors::carriers::json::{decimal, exact};
+use crate::connectors::carriers::json::{decimal, exact, number as num};
 use crate::connectors::carriers::{CarrierAccount, CarrierError, CarrierHttp};
 
 const PROVIDER: &str = "zonos";
@@ -188,19 +188,6 @@ pub fn parse(body: &[u8], r: &QuoteRequest) -> Result<LandedCost, CarrierError> 
         guaranteed: v["landed_cost_guarantee_code"].as_str() == Some("ENABLED"),
         quote_id: Some(id.to_string()),
     })
-}
-
-/// A decimal as a JSON number (shortest f64 text, which is the decimal's own for cents and quantities).
-pub(crate) fn num(d: crate::model::Decimal) -> Value {
-    let text = d.to_string();
-    if let Ok(i) = text.parse::<i64>() {
-        return i.into();
-    }
-    text.parse::<f64>()
-        .ok()
-        .and_then(serde_json::Number::from_f64)
-        .map(Value::Number)
-        .unwrap_or(Value::Null)
 }
 
 #[cfg(test)]

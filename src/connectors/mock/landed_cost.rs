@@ -12,8 +12,8 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::{json, Value};
 
 use super::{record, MockCarrier, MockState, RunningMock};
+use crate::connectors::carriers::json::number as num;
 use crate::connectors::carriers::json::{decimal, exact};
-use crate::connectors::landed_cost::zonos::num;
 use crate::model::Decimal;
 
 mod tariffs;
