@@ -34,16 +34,9 @@ pub fn run(args: MockArgs) -> anyhow::Result<ExitCode> {
         } else {
             PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/carriers")
         };
+        let latency = Duration::from_millis(args.latency_ms);
         let running = mock::start_all(fixtures.clone(), args.port, 2)?;
-        for m in &running {
-            m.state.set_latency(Duration::from_millis(args.latency_ms));
-            println!(
-                "[carriers.{}]\nbase_url = \"{}\"\n{}\n",
-                m.carrier,
-                m.base_url,
-                mock::credentials(m.carrier)
-            );
-        }
+        announce(&running, "carriers", mock::credentials, latency);
         // The landed-cost services take the two ports after the carriers.
         let lc_fixtures = fixtures
             .parent()
@@ -52,15 +45,7 @@ pub fn run(args: MockArgs) -> anyhow::Result<ExitCode> {
             .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/landed_cost"));
         let first = if args.port == 0 { 0 } else { args.port + running.len() as u16 };
         let landed = mock::landed_cost::start_all(lc_fixtures, first, 2)?;
-        for m in &landed {
-            m.state.set_latency(Duration::from_millis(args.latency_ms));
-            println!(
-                "[landed_cost.{}]\nbase_url = \"{}\"\n{}\n",
-                m.carrier,
-                m.base_url,
-                mock::landed_cost::credentials(m.carrier)
-            );
-        }
+        announce(&landed, "landed_cost", mock::landed_cost::credentials, latency);
         let oem_port = if args.port == 0 { 0 } else { args.port + 7 };
         let oem_fixtures = fixtures.join("../oem");
         let oem = mock::start(mock::oem::mock(), oem_fixtures, &format!("127.0.0.1:{oem_port}"), 2)?;
@@ -76,4 +61,17 @@ pub fn run(args: MockArgs) -> anyhow::Result<ExitCode> {
         Ok::<_, anyhow::Error>(())
     })?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Sets the latency of `mocks` and prints the `[section.<id>]` configuration that points at each.
+fn announce(mocks: &[mock::RunningMock], section: &str, credentials: fn(&str) -> &'static str, latency: Duration) {
+    for m in mocks {
+        m.state.set_latency(latency);
+        println!(
+            "[{section}.{}]\nbase_url = \"{}\"\n{}\n",
+            m.carrier,
+            m.base_url,
+            credentials(m.carrier)
+        );
+    }
 }

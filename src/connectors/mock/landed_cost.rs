@@ -58,18 +58,7 @@ pub fn dhl() -> MockCarrier {
 /// # Errors
 /// When a port cannot be bound.
 pub fn start_all(fixtures: PathBuf, first_port: u16, workers: usize) -> std::io::Result<Vec<RunningMock>> {
-    [zonos(), dhl()]
-        .into_iter()
-        .enumerate()
-        .map(|(i, m)| {
-            let addr = if first_port == 0 {
-                "127.0.0.1:0".to_string()
-            } else {
-                format!("127.0.0.1:{}", first_port + i as u16)
-            };
-            super::start(m, fixtures.clone(), &addr, workers)
-        })
-        .collect()
+    super::start_each([zonos(), dhl()], fixtures, first_port, workers)
 }
 
 fn money(c: i64) -> Value {

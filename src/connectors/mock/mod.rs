@@ -294,7 +294,17 @@ pub fn record(state: &MockState, req: &actix_web::HttpRequest, body: &[u8]) {
 
 /// Starts every carrier mock on consecutive ports from `first_port` (0: any free ports).
 pub fn start_all(fixtures: PathBuf, first_port: u16, workers: usize) -> std::io::Result<Vec<RunningMock>> {
-    all()
+    start_each(all(), fixtures, first_port, workers)
+}
+
+/// Starts `mocks` on consecutive ports from `first_port` (0: any free ports).
+pub fn start_each(
+    mocks: impl IntoIterator<Item = MockCarrier>,
+    fixtures: PathBuf,
+    first_port: u16,
+    workers: usize,
+) -> std::io::Result<Vec<RunningMock>> {
+    mocks
         .into_iter()
         .enumerate()
         .map(|(i, m)| {
