@@ -96,6 +96,16 @@ pub struct CarrierHttp {
 }
 
 impl CarrierHttp {
+    /// The HTTP client carrier and landed-cost calls share: no redirects followed,
+    /// a 5 s connect timeout, Tradelane's user agent.
+    pub fn client() -> reqwest::Result<reqwest::Client> {
+        reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout(Duration::from_secs(5))
+            .user_agent(concat!("tradelane/", env!("CARGO_PKG_VERSION")))
+            .build()
+    }
+
     /// Settings for one carrier.
     pub fn new(client: reqwest::Client, rate_per_second: Option<u32>, timeout: Duration, retries: usize) -> Self {
         Self {

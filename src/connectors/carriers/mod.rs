@@ -276,12 +276,7 @@ pub struct Carriers {
 impl Carriers {
     /// Builds adapters from the configuration.
     pub fn new(config: &BTreeMap<String, CarrierConfig>) -> Result<Self, String> {
-        let client = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(Duration::from_secs(5))
-            .user_agent(concat!("tradelane/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| e.to_string())?;
+        let client = CarrierHttp::client().map_err(|e| e.to_string())?;
         let mut adapters = BTreeMap::new();
         for (id, c) in config {
             let http = CarrierHttp::new(client.clone(), c.rate_per_second, Duration::from_millis(c.timeout_ms), c.retries);

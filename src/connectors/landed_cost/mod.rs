@@ -255,12 +255,7 @@ impl LandedCostProviders {
     /// When the HTTP client cannot be built or the default provider is not configured.
     pub fn new(config: &LandedCostConfig) -> Result<Self, String> {
         config.check()?;
-        let client = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(Duration::from_secs(5))
-            .user_agent(concat!("tradelane/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| e.to_string())?;
+        let client = CarrierHttp::client().map_err(|e| e.to_string())?;
         let http = |c: &CarrierConfig| CarrierHttp::new(client.clone(), c.rate_per_second, Duration::from_millis(c.timeout_ms), c.retries);
         let mut providers = BTreeMap::new();
         if let Some(c) = &config.zonos {
