@@ -21,6 +21,10 @@ use std::time::{Duration, Instant};
 use actix_web::dev::Service;
 use actix_web::{web, App, HttpResponse, HttpServer};
 
+/// How many requests a mock keeps for inspection: a long-running `mock-carriers` (or a
+/// benchmark's hundreds of thousands of calls) must not grow without bound.
+pub const RECORDED: usize = 1000;
+
 /// A request a mock received.
 #[derive(Debug, Clone)]
 pub struct Recorded {
@@ -51,8 +55,8 @@ pub struct MockState {
     pub latency: Mutex<Duration>,
     /// Statuses to answer with, in order, before normal service (401, 429, 500, 503 …).
     pub faults: Mutex<VecDeque<u16>>,
-    /// Every request received.
-    pub requests: Mutex<Vec<Recorded>>,
+    /// The last [`RECORDED`] requests received, oldest first.
+    requests: Mutex<VecDeque<Recorded>>,
     /// Tokens issued (OAuth carriers), so a test can revoke them.
     pub tokens: Mutex<Vec<String>>,
     /// The carrier's error body for an injected status: (content type, body).
@@ -120,9 +124,9 @@ impl MockState {
         }
     }
 
-    /// Requests received so far.
+    /// The last [`RECORDED`] requests received, oldest first.
     pub fn requests(&self) -> Vec<Recorded> {
-        self.requests.lock().map(|r| r.clone()).unwrap_or_default()
+        self.requests.lock().map(|r| r.iter().cloned().collect()).unwrap_or_default()
     }
 
     /// The carrier's error response for an injected or detected problem.
@@ -224,7 +228,7 @@ pub fn start(mock: MockCarrier, fixtures: PathBuf, addr: &str, workers: usize) -
         fixtures,
         latency: Mutex::new(Duration::ZERO),
         faults: Mutex::new(VecDeque::new()),
-        requests: Mutex::new(Vec::new()),
+        requests: Mutex::new(VecDeque::with_capacity(RECORDED)),
         tokens: Mutex::new(Vec::new()),
         fault_body: mock.fault_body,
         cache: Mutex::new(BTreeMap::new()),
@@ -275,7 +279,7 @@ pub fn start(mock: MockCarrier, fixtures: PathBuf, addr: &str, workers: usize) -
     })
 }
 
-/// Records a request (call first thing in every mock handler).
+/// Records a request (call first thing in every mock handler); the oldest goes past [`RECORDED`].
 pub fn record(state: &MockState, req: &actix_web::HttpRequest, body: &[u8]) {
     let rec = Recorded {
         method: req.method().to_string(),
@@ -288,7 +292,10 @@ pub fn record(state: &MockState, req: &actix_web::HttpRequest, body: &[u8]) {
         body: body.to_vec(),
     };
     if let Ok(mut r) = state.requests.lock() {
-        r.push(rec);
+        if r.len() == RECORDED {
+            r.pop_front();
+        }
+        r.push_back(rec);
     }
 }
 
@@ -321,6 +328,34 @@ pub fn start_each(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn keeps_the_last_requests_only() {
+        let mock = ups::mock();
+        let state = MockState {
+            carrier: mock.carrier,
+            fixtures: PathBuf::new(),
+            latency: Mutex::new(Duration::ZERO),
+            faults: Mutex::new(VecDeque::new()),
+            requests: Mutex::new(VecDeque::new()),
+            tokens: Mutex::new(Vec::new()),
+            fault_body: mock.fault_body,
+            cache: Mutex::new(BTreeMap::new()),
+        };
+        for i in 0..RECORDED + 5 {
+            let req = actix_web::test::TestRequest::post()
+                .uri(&format!("/rate/{i}"))
+                .insert_header(("x-call", i.to_string()))
+                .to_http_request();
+            record(&state, &req, format!("body {i}").as_bytes());
+        }
+        let kept = state.requests();
+        assert_eq!(kept.len(), RECORDED);
+        assert_eq!(kept[0].path, "/rate/5");
+        assert_eq!(kept[0].header("x-call"), "5");
+        assert_eq!(kept[RECORDED - 1].path, format!("/rate/{}", RECORDED + 4));
+        assert_eq!(kept[RECORDED - 1].body, format!("body {}", RECORDED + 4).into_bytes());
+    }
 
     #[test]
     fn minified_fixtures_read_the_same() {

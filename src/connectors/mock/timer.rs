@@ -94,12 +94,20 @@ pub async fn until(deadline: Instant) {
     }
     let (wake, woken) = oneshot::channel();
     let t = timer();
-    if let Ok(mut q) = t.queue.lock() {
-        q.seq += 1;
-        let seq = q.seq;
-        q.pending.push(Reverse(Entry { deadline, seq, wake }));
+    let earliest = match t.queue.lock() {
+        Ok(mut q) => {
+            q.seq += 1;
+            let seq = q.seq;
+            q.pending.push(Reverse(Entry { deadline, seq, wake }));
+            q.pending.peek().is_some_and(|Reverse(e)| e.seq == seq)
+        }
+        Err(_) => return,
+    };
+    // The thread sleeps until the earliest deadline: only a new earliest one needs to wake it
+    // (every answer is due one latency after its request, so most deadlines come last).
+    if earliest {
+        t.changed.notify_one();
     }
-    t.changed.notify_one();
     let _ = woken.await;
 }
 
