@@ -66,6 +66,20 @@ pub struct MockState {
 }
 
 impl MockState {
+    /// The state of a fresh mock of `mock`: no latency, no faults, nothing recorded.
+    fn new(mock: &MockCarrier, fixtures: PathBuf) -> Self {
+        Self {
+            carrier: mock.carrier,
+            fixtures,
+            latency: Mutex::new(Duration::ZERO),
+            faults: Mutex::new(VecDeque::new()),
+            requests: Mutex::new(VecDeque::new()),
+            tokens: Mutex::new(Vec::new()),
+            fault_body: mock.fault_body,
+            cache: Mutex::new(BTreeMap::new()),
+        }
+    }
+
     /// The text of `fixtures/carriers/<carrier>/<name>`; JSON without the indentation
     /// (the files are indented for reading, carriers answer minified JSON).
     pub fn fixture(&self, name: &str) -> String {
@@ -223,16 +237,7 @@ async fn control(state: web::Data<MockState>, body: web::Json<FaultRequest>) -> 
 
 /// Starts one carrier's mock on `addr` (`127.0.0.1:0` for any port).
 pub fn start(mock: MockCarrier, fixtures: PathBuf, addr: &str, workers: usize) -> std::io::Result<RunningMock> {
-    let state = Arc::new(MockState {
-        carrier: mock.carrier,
-        fixtures,
-        latency: Mutex::new(Duration::ZERO),
-        faults: Mutex::new(VecDeque::new()),
-        requests: Mutex::new(VecDeque::with_capacity(RECORDED)),
-        tokens: Mutex::new(Vec::new()),
-        fault_body: mock.fault_body,
-        cache: Mutex::new(BTreeMap::new()),
-    });
+    let state = Arc::new(MockState::new(&mock, fixtures));
     let data = web::Data::from(state.clone());
     let routes = mock.routes;
     let listener = std::net::TcpListener::bind(addr)?;
@@ -279,7 +284,8 @@ pub fn start(mock: MockCarrier, fixtures: PathBuf, addr: &str, workers: usize) -
     })
 }
 
-/// Records a request (call first thing in every mock handler); the oldest goes past [`RECORDED`].
+/// Records a request (call first thing in every mock handler), dropping the oldest once
+/// [`RECORDED`] are kept.
 pub fn record(state: &MockState, req: &actix_web::HttpRequest, body: &[u8]) {
     let rec = Recorded {
         method: req.method().to_string(),
@@ -331,17 +337,7 @@ mod tests {
 
     #[test]
     fn keeps_the_last_requests_only() {
-        let mock = ups::mock();
-        let state = MockState {
-            carrier: mock.carrier,
-            fixtures: PathBuf::new(),
-            latency: Mutex::new(Duration::ZERO),
-            faults: Mutex::new(VecDeque::new()),
-            requests: Mutex::new(VecDeque::new()),
-            tokens: Mutex::new(Vec::new()),
-            fault_body: mock.fault_body,
-            cache: Mutex::new(BTreeMap::new()),
-        };
+        let state = MockState::new(&ups::mock(), PathBuf::new());
         for i in 0..RECORDED + 5 {
             let req = actix_web::test::TestRequest::post()
                 .uri(&format!("/rate/{i}"))
